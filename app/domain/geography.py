@@ -25,6 +25,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from app.domain.text import slugify
+
 UnitKind = Literal[
     "province", "department", "center", "district", "district_office", "commune",
     "commune_agency",
@@ -150,10 +152,6 @@ def _code(v: int, z: int, y: int, m: str) -> str:
     return f"{v:03d}.{z:02d}.{y:02d}.{m}"
 
 
-def commune_key(c: Commune) -> str:
-    return c.key or "c-" + c.code.replace(".", "-").lower()
-
-
 def expand(pf: ProvinceFile) -> list[UnitSpec]:
     """All units of the province, parents before children, with their codes."""
     staff = pf.staffing
@@ -173,9 +171,14 @@ def expand(pf: ProvinceFile) -> list[UnitSpec]:
         add(UnitSpec(d.code, d.key, d.name, "department", "province", p.code, d.one_stop_name,
                      d.staffing or staff.get("department", none)))
 
-    def add_commune(cm: Commune, parent: str, level1: str) -> None:
+    used_keys: set[str] = set()
+
+    def add_commune(cm: Commune, parent: str, prefix: str) -> None:
         full = f"{COMMUNE_KIND_NAMES[cm.kind]} {cm.name}"
-        ck = commune_key(cm)
+        ck = cm.key or "-".join(filter(None, [prefix, slugify(full)]))
+        if ck in used_keys:  # two communes of one name under one parent: the code decides
+            ck = f"{ck}-{cm.code.split('.')[1]}"
+        used_keys.add(ck)
         add(UnitSpec(cm.code, ck, full, "commune", "commune", parent,
                      f"Bộ phận Tiếp nhận và Trả kết quả {full.lower()[0]}{full[1:]}",
                      staff.get("commune", none), cm.synthetic))
@@ -195,13 +198,14 @@ def expand(pf: ProvinceFile) -> list[UnitSpec]:
                      staff.get("district", none)))
         _, _, y, m = _segments(d.code)
         for t in pf.district_offices:
-            add(UnitSpec(_code(0, t.number, y, m), f"{d.key}-{t.key}", t.name, "district_office",
+            add(UnitSpec(_code(0, t.number, y, m), f"{d.key}-{t.key}",
+                         f"{t.name} {full.lower()[0]}{full[1:]}", "district_office",
                          "district", d.code, t.one_stop_name,
                          staff.get(f"district:{t.key}", staff.get("district_office", none))))
         for cm in d.communes:
-            add_commune(cm, d.code, pf.level1_code)
+            add_commune(cm, d.code, d.key)
     for cm in pf.communes:
-        add_commune(cm, p.code, pf.level1_code)
+        add_commune(cm, p.code, "")
     return units
 
 

@@ -1,0 +1,1 @@
+"""Cổng Dịch vụ công: the Litestar application (HTTP, database, services, simulation)."""

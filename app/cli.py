@@ -1,0 +1,151 @@
+"""The `portal` command (DESIGN.md, "CLI")."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+
+import click
+
+import app.db  # noqa: F401  (PICCOLO_CONF before any table import)
+from app.settings import VAR_DIR, get_settings
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from app.db import engine
+
+    await engine.start()
+    try:
+        result = await run_forwards("portal")
+        if not result.success:
+            raise click.ClickException(f"migration failed: {result.message}")
+    finally:
+        await engine.stop()
+
+
+def _demo_password() -> str:
+    """PORTAL_DEMO_PASSWORD, else one kept in var/ so re-running demo keeps the same accounts."""
+    if value := os.environ.get("PORTAL_DEMO_PASSWORD", "").strip():
+        return value
+    path = VAR_DIR / "demo_password"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = "demo-" + secrets.token_hex(3) + "9"
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+async def _seed(province: str, admin_password: str, demo_password: str):
+    from app.db import engine
+    from app.domain.clock import SystemClock
+    from app.services.seeding import seed
+
+    await engine.start()
+    try:
+        return await seed(SystemClock(), province=province, admin_password=admin_password,
+                          demo_password=demo_password)
+    finally:
+        await engine.stop()
+
+
+#: Which seeded accounts the demo prints: one example per (role, kind of unit).
+SHOWCASE = [("reception", "center"), ("specialist", "department"), ("leader", "department"),
+            ("clerk", "department"), ("reception", "district"), ("specialist", "district_office"),
+            ("leader", "district"), ("reception", "commune"), ("specialist", "commune"),
+            ("leader", "commune"), ("clerk", "commune"), ("auditor", ""), ("citizen", "")]
+
+
+def _print_accounts(report, admin_password: str, demo_password: str, generated_admin: bool) -> None:
+    click.echo(f"\n{report.province}: {report.units} đơn vị, {report.officers} cán bộ.")
+    click.echo("\nTài khoản thử nghiệm / demo accounts:")
+    rows = [("admin", admin_password, "Quản trị hệ thống" + (" (mật khẩu vừa tạo)" if generated_admin else ""))]
+    for role, kind in SHOWCASE:
+        account = next((a for a in report.accounts
+                        if a.role.value == role and (not kind or a.unit_kind == kind)), None)
+        if account:
+            rows.append((account.username, demo_password,
+                         f"{account.role.label} — {account.unit_name or account.full_name}"))
+    width = max(len(r[0]) for r in rows)
+    for username, password, what in rows:
+        click.echo(f"  {username.ljust(width)}  {password:<18} {what}")
+    click.echo(f"\nMọi cán bộ và công dân mẫu dùng chung mật khẩu {demo_password}; "
+               "tên đăng nhập cán bộ: <vai trò>.<mã đơn vị>, xem trang Quản trị.")
+
+
+@click.group()
+def main() -> None:
+    """Cổng Dịch vụ công — a simulated Vietnamese provincial public-service portal."""
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    _run(_migrate())
+    click.echo(f"Database ready: {get_settings().database_url}")
+
+
+@main.command()
+@click.option("--province", default=None, help="Province data under fixtures/provinces/ (default yen-bai-2021).")
+def seed(province: str | None) -> None:
+    """Load the province, its officers and demo accounts (idempotent)."""
+    settings = get_settings()
+    if not settings.admin_password:
+        raise click.ClickException("PORTAL_ADMIN_PASSWORD is not set: `portal seed` will not invent one.")
+    _run(_migrate())
+    demo_password = _demo_password()
+    report = _run(_seed(province or settings.province, settings.admin_password, demo_password))
+    _print_accounts(report, settings.admin_password, demo_password, False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the portal with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level="info",
+                proxy_headers=False, access_log=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--province", default=None, help="Province data (default yen-bai-2021).")
+@click.option("--no-serve", is_flag=True, help="Prepare everything but do not start the server.")
+def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
+    """Create the database, load the province, print the demo accounts and serve."""
+    settings = get_settings()
+    admin_password = settings.admin_password
+    generated = not admin_password
+    if generated:
+        path = VAR_DIR / "admin_password"
+        admin_password = path.read_text().strip() if path.exists() else "admin-" + secrets.token_urlsafe(9)
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(admin_password)
+        path.chmod(0o600)
+    _run(_migrate())
+    demo_password = _demo_password()
+    report = _run(_seed(province or settings.province, admin_password, demo_password))
+    _print_accounts(report, admin_password, demo_password, generated)
+    click.echo(f"\nCổng Dịch vụ công: http://{host}:{port}/   (Ctrl+C để dừng)\n")
+    sys.stdout.flush()
+    if not no_serve:
+        import uvicorn
+
+        uvicorn.run("app.asgi:app", host=host, port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pure rules of the law: no I/O, no database, no HTTP."""

@@ -1,0 +1,96 @@
+"""The province's units as an in-memory tree, and who receives which procedure. Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    code: str
+    key: str
+    name: str
+    kind: str
+    level: str
+    parent_code: str | None
+    one_stop_name: str
+    synthetic: bool = False
+
+    @property
+    def is_one_stop(self) -> bool:
+        return bool(self.one_stop_name)
+
+
+class Directory:
+    def __init__(self, units: Iterable[UnitRecord], level_map: dict[str, str] | None = None):
+        self.units: tuple[UnitRecord, ...] = tuple(units)
+        self.by_code = {u.code: u for u in self.units}
+        self.by_key = {u.key: u for u in self.units}
+        self.level_map = dict(level_map or {})
+        kids: dict[str | None, list[UnitRecord]] = defaultdict(list)
+        for u in self.units:
+            kids[u.parent_code].append(u)
+        self._children = kids
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def get(self, code: str) -> UnitRecord | None:
+        return self.by_code.get(code)
+
+    def children(self, code: str | None) -> list[UnitRecord]:
+        return self._children.get(code, [])
+
+    def ancestors(self, code: str) -> list[UnitRecord]:
+        out: list[UnitRecord] = []
+        unit = self.by_code.get(code)
+        while unit and unit.parent_code:
+            unit = self.by_code.get(unit.parent_code)
+            if unit:
+                out.append(unit)
+        return out
+
+    def is_within(self, code: str, ancestor_code: str) -> bool:
+        """True if ``code`` is ``ancestor_code`` or lies below it."""
+        return code == ancestor_code or any(a.code == ancestor_code for a in self.ancestors(code))
+
+    def of_kind(self, kind: str) -> list[UnitRecord]:
+        return [u for u in self.units if u.kind == kind]
+
+    def receiving_units(self, selectors: Iterable[str]) -> list[UnitRecord]:
+        """The one-stop units that receive a procedure whose ``receiving`` kinds are given.
+
+        Where a level does not exist (the 2025 structure has no districts), the
+        province's ``level_map`` says who receives instead (district → commune).
+        """
+        found: dict[str, UnitRecord] = {}
+        for selector in selectors:
+            kind, _, key = selector.partition(":")
+            kind = self.level_map.get(kind, kind) if not self.of_kind(kind) else kind
+            if kind == "commune" and key:
+                matches = [u for u in self.of_kind("commune_agency") if u.key.endswith("-" + key)]
+            elif kind in ("department",) and key:
+                matches = [u for u in self.of_kind("department") if u.key == key]
+            else:
+                matches = self.of_kind(kind)
+            for u in matches:
+                found.setdefault(u.code, u)
+        return [u for u in self.units if u.code in found]
+
+    def tree(self) -> list[dict[str, Any]]:
+        def node(u: UnitRecord) -> dict[str, Any]:
+            return {
+                "code": u.code,
+                "key": u.key,
+                "name": u.name,
+                "kind": u.kind,
+                "level": u.level,
+                "one_stop": u.is_one_stop,
+                "one_stop_name": u.one_stop_name or None,
+                "synthetic": u.synthetic,
+                "children": [node(c) for c in self.children(u.code)],
+            }
+
+        return [node(u) for u in self.children(None)]

@@ -1,0 +1,1 @@
+"""Use cases: every query and transaction of the portal lives here."""

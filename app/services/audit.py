@@ -1,0 +1,150 @@
+"""The tamper-evident audit trail: append-only events chained by SHA-256.
+
+Each event's hash covers its own content and the previous event's hash, so an
+edited or deleted row breaks the chain at that point. ``record()`` must be
+called inside the write transaction of the state change it documents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from app.db.engine import engine_name
+from app.db.tables import AuditEvent
+from app.domain.clock import Clock
+
+GENESIS = "0" * 64
+#: Arbitrary constant: the PostgreSQL advisory lock that serialises chain appends.
+_CHAIN_LOCK = 761_018
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None = None
+    username: str = ""
+    role: str = ""
+    ip: str = ""
+
+
+SYSTEM = Actor(username="system", role="system")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+    dossier_code: str | None = None
+    status_before: int | None = None
+    status_after: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    at = row["at"]
+    payload = {
+        "seq": row["seq"],
+        # UTC, so the hash recomputes identically from what either database returns.
+        "at": at.astimezone(timezone.utc).isoformat() if isinstance(at, datetime) else str(at),
+        "actor_id": row["actor_id"],
+        "actor": row["actor"],
+        "actor_role": row["actor_role"],
+        "action": row["action"],
+        "object_type": row["object_type"],
+        "object_id": row["object_id"],
+        "dossier_code": row["dossier_code"],
+        "status_before": row["status_before"],
+        "status_after": row["status_after"],
+        "details": row["details"] if isinstance(row["details"], dict) else json.loads(row["details"] or "{}"),
+        "ip": row["ip"],
+        "prev_hash": row["prev_hash"],
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(row: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(row)).hexdigest()
+
+
+async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any]:
+    """Append one event. Call inside the caller's write transaction."""
+    if engine_name() == "postgres":
+        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK)
+    last = await (
+        AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
+        .order_by(AuditEvent.seq, ascending=False)
+        .first()
+    )
+    at = clock.now()
+    row = {
+        "seq": (last["seq"] + 1) if last else 1,
+        "at": at,
+        "actor_id": actor.id,
+        "actor": actor.username,
+        "actor_role": actor.role,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "dossier_code": entry.dossier_code,
+        "status_before": entry.status_before,
+        "status_after": entry.status_after,
+        "details": entry.details,
+        "ip": actor.ip,
+        "prev_hash": last["hash"] if last else GENESIS,
+    }
+    row["hash"] = event_hash(row)
+    await AuditEvent.insert(
+        AuditEvent(**{**row, "details": json.dumps(entry.details, ensure_ascii=False)})
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    reason: str
+
+
+async def verify_chain(batch: int = 5000) -> tuple[int, list[ChainBreak]]:
+    """Walk the whole chain; return the number of events and every break found."""
+    breaks: list[ChainBreak] = []
+    prev_hash, prev_seq, count, after = GENESIS, 0, 0, 0
+    while True:
+        rows = await (
+            AuditEvent.select()
+            .where(AuditEvent.seq > after)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        )
+        if not rows:
+            break
+        for row in rows:
+            count += 1
+            if row["seq"] != prev_seq + 1:
+                breaks.append(ChainBreak(prev_seq + 1, "missing (deleted) event"))
+            if row["prev_hash"] != prev_hash:
+                breaks.append(ChainBreak(row["seq"], "does not link to the previous event"))
+            if event_hash(row) != row["hash"]:
+                breaks.append(ChainBreak(row["seq"], "content altered after it was written"))
+            prev_hash, prev_seq = row["hash"], row["seq"]
+        after = rows[-1]["seq"]
+    return count, breaks
+
+
+async def list_events(*, dossier_code: str | None = None, before_seq: int = 0,
+                      limit: int = 100) -> list[dict[str, Any]]:
+    """Newest first; keyset pagination on ``seq``."""
+    query = AuditEvent.select().order_by(AuditEvent.seq, ascending=False).limit(limit)
+    if dossier_code:
+        query = query.where(AuditEvent.dossier_code == dossier_code)
+    if before_seq:
+        query = query.where(AuditEvent.seq < before_seq)
+    rows = await query
+    for row in rows:
+        if isinstance(row["details"], str):
+            row["details"] = json.loads(row["details"] or "{}")
+    return rows

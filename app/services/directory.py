@@ -1,0 +1,30 @@
+"""Loads the units from the database into a Directory, once per process and engine."""
+
+from __future__ import annotations
+
+import json
+
+from app.db.engine import current_engine
+from app.db.tables import Setting, Unit
+from app.domain.directory import Directory, UnitRecord
+
+_cache: dict[int, Directory] = {}
+
+
+async def load_directory(*, fresh: bool = False) -> Directory:
+    engine = current_engine()
+    if not fresh and id(engine) in _cache:
+        return _cache[id(engine)]
+    rows = await Unit.select().order_by(Unit.position)
+    level_map = await Setting.select(Setting.value).where(Setting.key == "level_map").first()
+    directory = Directory(
+        (UnitRecord(r["code"], r["key"], r["name"], r["kind"], r["level"], r["parent_code"],
+                    r["one_stop_name"], r["synthetic"]) for r in rows),
+        json.loads(level_map["value"]) if level_map else {},
+    )
+    _cache[id(engine)] = directory
+    return directory
+
+
+def invalidate() -> None:
+    _cache.clear()

@@ -1,0 +1,63 @@
+"""Configuration from the environment, read once (see DESIGN.md, "CLI")."""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = ROOT / "var"
+STATIC_DIR = ROOT / "static"
+FIXTURES_DIR = ROOT / "fixtures"
+DEFAULT_SQLITE = VAR_DIR / "portal.sqlite3"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def _secret_key() -> str:
+    """PORTAL_SECRET_KEY, else one kept in var/ so sessions survive restarts and workers agree."""
+    if key := _env("PORTAL_SECRET_KEY"):
+        return key
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: when two workers race, the loser reads the winner's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"))
+    secret_key: str = field(default_factory=_secret_key)
+    admin_password: str = field(default_factory=lambda: _env("PORTAL_ADMIN_PASSWORD"))
+    base_url: str = field(default_factory=lambda: _env("PORTAL_BASE_URL", "http://127.0.0.1:8000"))
+    clock_start: datetime | None = field(
+        default_factory=lambda: datetime.fromisoformat(v) if (v := _env("PORTAL_CLOCK_START")) else None
+    )
+    province: str = field(default_factory=lambda: _env("PORTAL_PROVINCE", "yen-bai-2021"))
+    #: Login attempts allowed per client address per minute.
+    login_rate_per_minute: int = field(default_factory=lambda: int(_env("PORTAL_LOGIN_RATE", "10")))
+    #: Lifetime of API bearer tokens, in seconds.
+    token_ttl_seconds: int = 8 * 3600
+    #: Receipts after this hour start counting the next working day (Decree 61 Art. 18) [U].
+    cutoff_hour: int = 15
+    debug: bool = field(default_factory=lambda: _env("PORTAL_DEBUG") == "1")
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""HTTP: the Litestar plugin, controllers, guards and templates."""

@@ -1,0 +1,9 @@
+from app.web.controllers.account import AccountController
+from app.web.controllers.admin import AdminPagesController
+from app.web.controllers.api import AdminApiController, ApiController, AuditApiController
+from app.web.controllers.public import PublicController, health
+
+CONTROLLERS = [
+    PublicController, AccountController, AdminPagesController,
+    ApiController, AdminApiController, AuditApiController, health,
+]

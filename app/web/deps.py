@@ -1,0 +1,44 @@
+"""Dependency providers: handlers ask for services by name and get them built per request."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from app.domain.clock import Clock
+from app.domain.directory import Directory
+from app.services.accounts import AccountService
+from app.services.catalogue import CatalogueService
+from app.services.directory import load_directory
+from procedures.loader import default_catalogue
+
+_catalogue_services: dict[int, CatalogueService] = {}
+
+
+def provide_clock(state: State) -> Clock:
+    return state.clock
+
+
+async def provide_directory() -> Directory:
+    return await load_directory()
+
+
+def provide_catalogue_service(directory: Directory) -> CatalogueService:
+    # Built once per directory: the search keys and receiving units are precomputed.
+    service = _catalogue_services.get(id(directory))
+    if service is None:
+        _catalogue_services.clear()
+        service = _catalogue_services[id(directory)] = CatalogueService(default_catalogue(), directory)
+    return service
+
+
+def provide_account_service(clock: Clock, directory: Directory) -> AccountService:
+    return AccountService(clock, directory)
+
+
+DEPENDENCIES = {
+    "clock": Provide(provide_clock, sync_to_thread=False),
+    "directory": Provide(provide_directory),
+    "catalogue": Provide(provide_catalogue_service, sync_to_thread=False),
+    "accounts": Provide(provide_account_service, sync_to_thread=False),
+}

@@ -1,0 +1,109 @@
+"""The whole application's wiring in one place (litestar-fullstack's ApplicationCore)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.logging.config import LoggingConfig
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.plugins import InitPluginProtocol
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.plugins.problem_details import ProblemDetailsPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.db import engine as db_engine
+from app.domain.clock import Clock, StartedClock, SystemClock
+from app.settings import STATIC_DIR, Settings, get_settings
+from app.web.auth import AuthenticationMiddleware
+from app.web.deps import DEPENDENCIES
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.format import FILTERS
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+LOGIN_PATHS = frozenset({"/dang-nhap", "/api/v1/auth/token"})
+
+
+def login_rate_limit(settings: Settings) -> RateLimitConfig:
+    """Per client address; only login attempts count (POSTs to the login paths)."""
+    return RateLimitConfig(
+        rate_limit=("minute", settings.login_rate_per_minute),
+        check_throttle_handler=lambda request: (
+            request.method == "POST" and request.url.path in LOGIN_PATHS
+        ),
+    )
+
+
+class PortalPlugin(InitPluginProtocol):
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or get_settings()
+        if clock is None:
+            start = self.settings.clock_start
+            clock = StartedClock(start) if start else SystemClock()
+        self.clock = clock
+
+    async def _start_database(self) -> None:
+        # The pool may already run (tests, the simulator): then it is not ours to close.
+        self._owns_pool = await db_engine.start()
+
+    async def _stop_database(self) -> None:
+        if getattr(self, "_owns_pool", False):
+            await db_engine.stop()
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        from app.web.controllers import CONTROLLERS
+
+        settings = self.settings
+        session_secret = hashlib.sha256(("session:" + settings.secret_key).encode()).digest()
+        app_config.state = State({"settings": settings, "clock": self.clock})
+        app_config.route_handlers.extend(CONTROLLERS)
+        app_config.route_handlers.append(
+            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
+                                       include_in_schema=False, send_as_attachment=False)
+        )
+        app_config.dependencies.update(DEPENDENCIES)
+        app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+        app_config.middleware[:0] = [
+            CookieBackendConfig(secret=session_secret, key="portal_session", httponly=True,
+                                samesite="lax", max_age=8 * 3600).middleware,
+            AuthenticationMiddleware(),
+            login_rate_limit(settings).middleware,
+        ]
+        app_config.csrf_config = CSRFConfig(
+            secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
+            cookie_name="portal_csrf", header_name="x-csrftoken", exclude=["^/api/"],
+        )
+        app_config.template_config = TemplateConfig(
+            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: engine.engine.filters.update(FILTERS),
+        )
+        app_config.openapi_config = OpenAPIConfig(
+            title="Cổng Dịch vụ công — API",
+            version="1.0.0",
+            description="API của Cổng Dịch vụ công mô phỏng. Lỗi trả về theo RFC 9457 (problem details).",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        )
+        app_config.plugins.extend([HTMXPlugin(), ProblemDetailsPlugin()])
+        app_config.logging_config = LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            loggers={"portal": {"level": "INFO"}}, log_exceptions="debug",
+        )
+        app_config.debug = settings.debug
+        app_config.on_startup.append(self._start_database)
+        app_config.on_shutdown.append(self._stop_database)
+        # 2 MiB is plenty for forms and JSON; uploads get their own limit per route.
+        app_config.request_max_body_size = 2 * 1024 * 1024
+        logging.getLogger("portal").setLevel(logging.INFO)
+        return app_config

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+
+import msgspec
 from datetime import date
 
 from app.db.engine import write_transaction
@@ -45,8 +47,9 @@ class UserView:
                    row["full_name"], row["email"], row["phone"], row["active"])
 
 
-@dataclass(frozen=True)
-class NewUser:
+class NewUser(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An account the admin creates (also the body of POST /api/v1/admin/users)."""
+
     username: str
     password: str
     role: str

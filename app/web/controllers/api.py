@@ -32,16 +32,6 @@ class TokenResponse(msgspec.Struct):
     expires_in: int
 
 
-class NewUserRequest(msgspec.Struct, forbid_unknown_fields=True):
-    username: str
-    password: str
-    role: str
-    full_name: str
-    unit_code: str | None = None
-    email: str = ""
-    phone: str = ""
-
-
 def user_json(u: UserView) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "role": u.role.value, "unit_code": u.unit_code,
             "full_name": u.full_name, "email": u.email, "phone": u.phone, "active": u.active}
@@ -97,11 +87,10 @@ class AdminApiController(Controller):
     tags = ["Quản trị"]
 
     @post("/users", summary="Tạo tài khoản cán bộ, kiểm tra viên hoặc quản trị")
-    async def create_user(self, request: Request, data: NewUserRequest,
+    async def create_user(self, request: Request, data: NewUser,
                           accounts: AccountService) -> dict[str, Any]:
         actor = request.scope["user"].actor
-        spec = NewUser(**msgspec.structs.asdict(data))
-        user = await accounts.create_user(spec, replace(actor, ip=client_ip(request)))
+        user = await accounts.create_user(data, replace(actor, ip=client_ip(request)))
         return user_json(user)
 
     @get("/users", summary="Danh sách tài khoản (phân trang theo id)")

@@ -78,6 +78,11 @@ class PublicController(Controller):
         ))
 
 
+    @get("/don-vi", name="units")
+    async def units_page(self, request: Request, directory: Directory) -> Template:
+        return Template("units.html", context=page_context(request, tree=directory.tree()))
+
+
 @get("/health", tags=["Hệ thống"], summary="Tình trạng hoạt động")
 async def health(clock: Clock) -> dict[str, Any]:
     units = await Unit.count()

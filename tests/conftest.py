@@ -77,7 +77,7 @@ async def backend(request):
     await db.start(engine)
     directory.invalidate()
     await _reset_schema()
-    report = await seed(ManualClock(SEED_TIME), province="yen-bai-2021",
+    report = await seed(ManualClock(SEED_TIME), province=os.environ.get("PORTAL_TEST_PROVINCE", "yen-bai-2021"),
                         admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD)
     yield request.param, report
     await db.stop(engine)
@@ -91,14 +91,20 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def client(backend, clock):
-    from litestar.testing import AsyncTestClient
+    """The real app over ASGI, on the test's own event loop.
+
+    (Litestar's AsyncTestClient runs the app on a second loop in a thread, where an
+    asyncpg pool made on this loop cannot be used; the pool is started by ``backend``.)
+    """
+    import httpx
 
     from app.asgi import create_app
     from app.settings import Settings
 
     settings = Settings(secret_key=os.environ["PORTAL_SECRET_KEY"], admin_password=ADMIN_PASSWORD)
     app = create_app(settings=settings, clock=clock)
-    async with AsyncTestClient(app=app) as test_client:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
         yield test_client
 
 

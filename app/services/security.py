@@ -1,4 +1,4 @@
-"""Password hashing (argon2id, memory-hard) and API bearer tokens (JWT, HS256)."""
+"""Password hashing (argon2id, memory-hard) and API bearer tokens (JWT, HS256, PyJWT)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from litestar.exceptions import NotAuthorizedException
-from litestar.security.jwt import Token
+import jwt
 
 TOKEN_ALGORITHM = "HS256"
 
@@ -37,18 +36,22 @@ def dummy_hash() -> str:
 
 
 def issue_token(user_id: int, role: str, secret: str, now: datetime, ttl_seconds: int) -> str:
-    token = Token(exp=now + timedelta(seconds=ttl_seconds), sub=str(user_id), iat=now,
-                  extras={"role": role})
-    return token.encode(secret=secret, algorithm=TOKEN_ALGORITHM)
+    claims = {"sub": str(user_id), "role": role, "iat": int(now.timestamp()),
+              "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp())}
+    return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
 
 
-def read_token(encoded: str, secret: str) -> int | None:
-    """The user id in a valid, unexpired token; None otherwise."""
+def read_token(encoded: str, secret: str, now: datetime) -> int | None:
+    """The user id in a valid token unexpired at ``now``; None otherwise.
+
+    Expiry is checked against the portal's clock, not the machine's, so that a
+    server started at PORTAL_CLOCK_START (or a test's clock) agrees with itself.
+    """
     try:
-        token = Token.decode(encoded, secret=secret, algorithm=TOKEN_ALGORITHM)
-    except NotAuthorizedException:
-        return None
-    try:
-        return int(token.sub)
-    except ValueError:
+        claims = jwt.decode(encoded, secret, algorithms=[TOKEN_ALGORITHM],
+                            options={"verify_exp": False, "verify_iat": False, "require": ["sub", "exp"]})
+        if int(claims["exp"]) <= now.timestamp():
+            return None
+        return int(claims["sub"])
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None

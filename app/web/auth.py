@@ -37,7 +37,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
             scheme, _, credentials = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credentials:
                 raise NotAuthorizedException("Tiêu đề Authorization phải có dạng 'Bearer <mã truy cập>'.")
-            user_id = read_token(credentials.strip(), state.settings.secret_key)
+            user_id = read_token(credentials.strip(), state.settings.secret_key, state.clock.now())
             if user_id is None:
                 raise NotAuthorizedException("Mã truy cập không hợp lệ hoặc đã hết hạn.")
         else:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import app.db  # noqa: F401  (points Piccolo at app.db.piccolo_conf before any table loads)
 from litestar import Litestar
 
+import app.db  # noqa: F401  (points Piccolo at app.db.piccolo_conf before any table loads)
 from app.domain.clock import Clock
 from app.settings import Settings
 from app.web.plugin import PortalPlugin

@@ -52,34 +52,56 @@ async def _seed(province: str, admin_password: str, demo_password: str):
 
     await engine.start()
     try:
-        return await seed(SystemClock(), province=province, admin_password=admin_password,
-                          demo_password=demo_password)
+        return await seed(
+            SystemClock(), province=province, admin_password=admin_password, demo_password=demo_password
+        )
     finally:
         await engine.stop()
 
 
 #: Which seeded accounts the demo prints: one example per (role, kind of unit).
-SHOWCASE = [("reception", "center"), ("specialist", "department"), ("leader", "department"),
-            ("clerk", "department"), ("reception", "district"), ("specialist", "district_office"),
-            ("leader", "district"), ("reception", "commune"), ("specialist", "commune"),
-            ("leader", "commune"), ("clerk", "commune"), ("auditor", ""), ("citizen", "")]
+SHOWCASE = [
+    ("reception", "center"),
+    ("specialist", "department"),
+    ("leader", "department"),
+    ("clerk", "department"),
+    ("reception", "district"),
+    ("specialist", "district_office"),
+    ("leader", "district"),
+    ("reception", "commune"),
+    ("specialist", "commune"),
+    ("leader", "commune"),
+    ("clerk", "commune"),
+    ("auditor", ""),
+    ("citizen", ""),
+]
 
 
 def _print_accounts(report, admin_password: str, demo_password: str, generated_admin: bool) -> None:
     click.echo(f"\n{report.province}: {report.units} đơn vị, {report.officers} cán bộ.")
     click.echo("\nTài khoản thử nghiệm / demo accounts:")
-    rows = [("admin", admin_password, "Quản trị hệ thống" + (" (mật khẩu vừa tạo)" if generated_admin else ""))]
+    rows = [
+        ("admin", admin_password, "Quản trị hệ thống" + (" (mật khẩu vừa tạo)" if generated_admin else ""))
+    ]
     for role, kind in SHOWCASE:
-        account = next((a for a in report.accounts
-                        if a.role.value == role and (not kind or a.unit_kind == kind)), None)
+        account = next(
+            (a for a in report.accounts if a.role.value == role and (not kind or a.unit_kind == kind)), None
+        )
         if account:
-            rows.append((account.username, demo_password,
-                         f"{account.role.label} — {account.unit_name or account.full_name}"))
+            rows.append(
+                (
+                    account.username,
+                    demo_password,
+                    f"{account.role.label} — {account.unit_name or account.full_name}",
+                )
+            )
     width = max(len(r[0]) for r in rows)
     for username, password, what in rows:
         click.echo(f"  {username.ljust(width)}  {password:<18} {what}")
-    click.echo(f"\nMọi cán bộ và công dân mẫu dùng chung mật khẩu {demo_password}; "
-               "tên đăng nhập cán bộ: <vai trò>.<mã đơn vị>, xem trang Quản trị.")
+    click.echo(
+        f"\nMọi cán bộ và công dân mẫu dùng chung mật khẩu {demo_password}; "
+        "tên đăng nhập cán bộ: <vai trò>.<mã đơn vị>, xem trang Quản trị."
+    )
 
 
 @click.group()
@@ -95,7 +117,9 @@ def migrate() -> None:
 
 
 @main.command()
-@click.option("--province", default=None, help="Province data under fixtures/provinces/ (default yen-bai-2021).")
+@click.option(
+    "--province", default=None, help="Province data under fixtures/provinces/ (default yen-bai-2021)."
+)
 def seed(province: str | None) -> None:
     """Load the province, its officers and demo accounts (idempotent)."""
     settings = get_settings()
@@ -115,8 +139,15 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the portal with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level="info",
-                proxy_headers=False, access_log=False)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+        access_log=False,
+    )
 
 
 @main.command()

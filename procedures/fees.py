@@ -32,9 +32,7 @@ def _item_amount(item: FeeItem, form: dict[str, Any], online: bool) -> int:
     if item.tiers:
         total = 0
         for n in range(item.free_quantity + 1, item.free_quantity + quantity + 1):
-            tier = next(
-                (t for t in item.tiers if t.from_ <= n and (t.to == 0 or n <= t.to)), None
-            )
+            tier = next((t for t in item.tiers if t.from_ <= n and (t.to == 0 or n <= t.to)), None)
             total += tier.amount if tier else unit_price
     else:
         total = unit_price * quantity

@@ -33,8 +33,16 @@ OnlineLevel = Literal["full", "partial"]
 TimeUnit = Literal["working_days", "days", "same_day"]
 Role = Literal["reception", "specialist", "leader", "clerk"]
 FieldType = Literal[
-    "text", "textarea", "date", "integer", "money", "email", "phone", "cccd",
-    "select", "boolean",
+    "text",
+    "textarea",
+    "date",
+    "integer",
+    "money",
+    "email",
+    "phone",
+    "cccd",
+    "select",
+    "boolean",
 ]
 Handoff = Literal["internal", "inter_agency", "inter_level"]
 ResultType = Literal["document", "certificate", "license", "confirmation", "copy"]

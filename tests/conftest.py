@@ -77,8 +77,12 @@ async def backend(request):
     await db.start(engine)
     directory.invalidate()
     await _reset_schema()
-    report = await seed(ManualClock(SEED_TIME), province=os.environ.get("PORTAL_TEST_PROVINCE", "yen-bai-2021"),
-                        admin_password=ADMIN_PASSWORD, demo_password=DEMO_PASSWORD)
+    report = await seed(
+        ManualClock(SEED_TIME),
+        province=os.environ.get("PORTAL_TEST_PROVINCE", "yen-bai-2021"),
+        admin_password=ADMIN_PASSWORD,
+        demo_password=DEMO_PASSWORD,
+    )
     yield request.param, report
     await db.stop(engine)
     directory.invalidate()
@@ -119,7 +123,7 @@ async def browser_login(client, username: str, password: str = DEMO_PASSWORD):
     page = await client.get("/dang-nhap")
     token = page.cookies.get("portal_csrf") or client.cookies.get("portal_csrf")
     return await client.post(
-        "/dang-nhap", data={"username": username, "password": password, "next": "/tai-khoan",
-                            "_csrf_token": token},
+        "/dang-nhap",
+        data={"username": username, "password": password, "next": "/tai-khoan", "_csrf_token": token},
         follow_redirects=False,
     )

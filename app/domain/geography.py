@@ -28,7 +28,12 @@ import msgspec
 from app.domain.text import slugify
 
 UnitKind = Literal[
-    "province", "department", "center", "district", "district_office", "commune",
+    "province",
+    "department",
+    "center",
+    "district",
+    "district_office",
+    "commune",
     "commune_agency",
 ]
 Level = Literal["province", "district", "commune"]
@@ -162,14 +167,44 @@ def expand(pf: ProvinceFile) -> list[UnitSpec]:
         units.append(u)
 
     p = pf.province
-    add(UnitSpec(p.code, p.key, p.name, "province", "province", None, p.one_stop_name,
-                 p.staffing or staff.get("province", none)))
+    add(
+        UnitSpec(
+            p.code,
+            p.key,
+            p.name,
+            "province",
+            "province",
+            None,
+            p.one_stop_name,
+            p.staffing or staff.get("province", none),
+        )
+    )
     c = pf.center
-    add(UnitSpec(c.code, c.key, c.name, "center", "province", p.code,
-                 c.one_stop_name or c.name, c.staffing or staff.get("center", none)))
+    add(
+        UnitSpec(
+            c.code,
+            c.key,
+            c.name,
+            "center",
+            "province",
+            p.code,
+            c.one_stop_name or c.name,
+            c.staffing or staff.get("center", none),
+        )
+    )
     for d in pf.departments:
-        add(UnitSpec(d.code, d.key, d.name, "department", "province", p.code, d.one_stop_name,
-                     d.staffing or staff.get("department", none)))
+        add(
+            UnitSpec(
+                d.code,
+                d.key,
+                d.name,
+                "department",
+                "province",
+                p.code,
+                d.one_stop_name,
+                d.staffing or staff.get("department", none),
+            )
+        )
 
     used_keys: set[str] = set()
 
@@ -179,29 +214,63 @@ def expand(pf: ProvinceFile) -> list[UnitSpec]:
         if ck in used_keys:  # two communes of one name under one parent: the code decides
             ck = f"{ck}-{cm.code.split('.')[1]}"
         used_keys.add(ck)
-        add(UnitSpec(cm.code, ck, full, "commune", "commune", parent,
-                     f"Bộ phận Tiếp nhận và Trả kết quả {full.lower()[0]}{full[1:]}",
-                     staff.get("commune", none), cm.synthetic))
+        add(
+            UnitSpec(
+                cm.code,
+                ck,
+                full,
+                "commune",
+                "commune",
+                parent,
+                f"Bộ phận Tiếp nhận và Trả kết quả {full.lower()[0]}{full[1:]}",
+                staff.get("commune", none),
+                cm.synthetic,
+            )
+        )
         v, z, y, m = _segments(cm.code)
         for t in pf.commune_agencies:
-            add(UnitSpec(_code(t.number, z, y, m), f"{ck}-{t.key}",
-                         t.name.format(parent=full), "commune_agency", "commune", cm.code,
-                         t.one_stop_name.format(parent=full),
-                         staff.get(f"commune:{t.key}", staff.get("commune_agency", none)),
-                         cm.synthetic))
+            add(
+                UnitSpec(
+                    _code(t.number, z, y, m),
+                    f"{ck}-{t.key}",
+                    t.name.format(parent=full),
+                    "commune_agency",
+                    "commune",
+                    cm.code,
+                    t.one_stop_name.format(parent=full),
+                    staff.get(f"commune:{t.key}", staff.get("commune_agency", none)),
+                    cm.synthetic,
+                )
+            )
 
     for d in pf.districts:
         full = f"{DISTRICT_KIND_NAMES[d.kind]} {d.name}"
-        add(UnitSpec(d.code, d.key, f"Ủy ban nhân dân {full.lower()[0]}{full[1:]}", "district",
-                     "district", p.code,
-                     d.one_stop_name or f"Bộ phận Tiếp nhận và Trả kết quả {full.lower()[0]}{full[1:]}",
-                     staff.get("district", none)))
+        add(
+            UnitSpec(
+                d.code,
+                d.key,
+                f"Ủy ban nhân dân {full.lower()[0]}{full[1:]}",
+                "district",
+                "district",
+                p.code,
+                d.one_stop_name or f"Bộ phận Tiếp nhận và Trả kết quả {full.lower()[0]}{full[1:]}",
+                staff.get("district", none),
+            )
+        )
         _, _, y, m = _segments(d.code)
         for t in pf.district_offices:
-            add(UnitSpec(_code(0, t.number, y, m), f"{d.key}-{t.key}",
-                         f"{t.name} {full.lower()[0]}{full[1:]}", "district_office",
-                         "district", d.code, t.one_stop_name,
-                         staff.get(f"district:{t.key}", staff.get("district_office", none))))
+            add(
+                UnitSpec(
+                    _code(0, t.number, y, m),
+                    f"{d.key}-{t.key}",
+                    f"{t.name} {full.lower()[0]}{full[1:]}",
+                    "district_office",
+                    "district",
+                    d.code,
+                    t.one_stop_name,
+                    staff.get(f"district:{t.key}", staff.get("district_office", none)),
+                )
+            )
         for cm in d.communes:
             add_commune(cm, d.code, d.key)
     for cm in pf.communes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import msgspec
-from datetime import date
 
 from app.db.engine import write_transaction
 from app.db.tables import User
@@ -43,8 +43,16 @@ class UserView:
 
     @classmethod
     def from_row(cls, row: dict) -> "UserView":
-        return cls(row["id"], row["username"], Role(row["role"]), row["unit_code"],
-                   row["full_name"], row["email"], row["phone"], row["active"])
+        return cls(
+            row["id"],
+            row["username"],
+            Role(row["role"]),
+            row["unit_code"],
+            row["full_name"],
+            row["email"],
+            row["phone"],
+            row["active"],
+        )
 
 
 class NewUser(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -146,17 +154,33 @@ class AccountService:
         async with write_transaction():
             if await User.exists().where(User.username == username):
                 raise Conflict(f"Tên đăng nhập {username} đã được sử dụng.", {"username": "Đã được sử dụng."})
-            row = (await User.insert(User(
-                username=username, password_hash=password_hash, role=role.value,
-                unit_code=spec.unit_code or None, full_name=spec.full_name.strip(),
-                email=spec.email, phone=spec.phone, created_at=self.clock.now(),
-            )).returning(User.id))[0]
-            await audit.record(self.clock, actor, AuditEntry(
-                "user.create", "user", username,
-                details={"role": role.value, "unit_code": spec.unit_code},
-            ))
-        return UserView(row["id"], username, role, spec.unit_code or None, spec.full_name.strip(),
-                        spec.email, spec.phone)
+            row = (
+                await User.insert(
+                    User(
+                        username=username,
+                        password_hash=password_hash,
+                        role=role.value,
+                        unit_code=spec.unit_code or None,
+                        full_name=spec.full_name.strip(),
+                        email=spec.email,
+                        phone=spec.phone,
+                        created_at=self.clock.now(),
+                    )
+                ).returning(User.id)
+            )[0]
+            await audit.record(
+                self.clock,
+                actor,
+                AuditEntry(
+                    "user.create",
+                    "user",
+                    username,
+                    details={"role": role.value, "unit_code": spec.unit_code},
+                ),
+            )
+        return UserView(
+            row["id"], username, role, spec.unit_code or None, spec.full_name.strip(), spec.email, spec.phone
+        )
 
     async def register_citizen(self, spec: CitizenRegistration, ip: str = "") -> UserView:
         errors: dict[str, str] = {}
@@ -185,17 +209,32 @@ class AccountService:
         async with write_transaction():
             if await User.exists().where((User.cccd == cccd) | (User.username == cccd)):
                 raise Conflict("Số căn cước công dân này đã có tài khoản.", {"cccd": "Đã có tài khoản."})
-            row = (await User.insert(User(
-                username=cccd, password_hash=password_hash, role=Role.CITIZEN.value,
-                full_name=spec.full_name.strip(), cccd=cccd, birth_year=spec.birth_year,
-                female=spec.female, email=spec.email, phone=spec.phone, created_at=self.clock.now(),
-            )).returning(User.id))[0]
-            await audit.record(self.clock, Actor(row["id"], cccd, Role.CITIZEN.value, ip),
-                               AuditEntry("user.register", "user", cccd))
+            row = (
+                await User.insert(
+                    User(
+                        username=cccd,
+                        password_hash=password_hash,
+                        role=Role.CITIZEN.value,
+                        full_name=spec.full_name.strip(),
+                        cccd=cccd,
+                        birth_year=spec.birth_year,
+                        female=spec.female,
+                        email=spec.email,
+                        phone=spec.phone,
+                        created_at=self.clock.now(),
+                    )
+                ).returning(User.id)
+            )[0]
+            await audit.record(
+                self.clock,
+                Actor(row["id"], cccd, Role.CITIZEN.value, ip),
+                AuditEntry("user.register", "user", cccd),
+            )
         return UserView(row["id"], cccd, Role.CITIZEN, None, spec.full_name.strip(), spec.email, spec.phone)
 
-    async def list_users(self, *, unit_code: str | None = None, role: str | None = None,
-                         after_id: int = 0, limit: int = 50) -> list[UserView]:
+    async def list_users(
+        self, *, unit_code: str | None = None, role: str | None = None, after_id: int = 0, limit: int = 50
+    ) -> list[UserView]:
         query = User.select().where(User.id > after_id)
         if unit_code:
             query = query.where(User.unit_code == unit_code)

@@ -75,9 +75,7 @@ async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any
     if engine_name() == "postgres":
         await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK)
     last = await (
-        AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
-        .order_by(AuditEvent.seq, ascending=False)
-        .first()
+        AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
     )
     at = clock.now()
     row = {
@@ -97,9 +95,7 @@ async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any
         "prev_hash": last["hash"] if last else GENESIS,
     }
     row["hash"] = event_hash(row)
-    await AuditEvent.insert(
-        AuditEvent(**{**row, "details": json.dumps(entry.details, ensure_ascii=False)})
-    )
+    await AuditEvent.insert(AuditEvent(**{**row, "details": json.dumps(entry.details, ensure_ascii=False)}))
     return row
 
 
@@ -114,12 +110,7 @@ async def verify_chain(batch: int = 5000) -> tuple[int, list[ChainBreak]]:
     breaks: list[ChainBreak] = []
     prev_hash, prev_seq, count, after = GENESIS, 0, 0, 0
     while True:
-        rows = await (
-            AuditEvent.select()
-            .where(AuditEvent.seq > after)
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-        )
+        rows = await AuditEvent.select().where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
         if not rows:
             break
         for row in rows:
@@ -135,8 +126,9 @@ async def verify_chain(batch: int = 5000) -> tuple[int, list[ChainBreak]]:
     return count, breaks
 
 
-async def list_events(*, dossier_code: str | None = None, before_seq: int = 0,
-                      limit: int = 100) -> list[dict[str, Any]]:
+async def list_events(
+    *, dossier_code: str | None = None, before_seq: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
     """Newest first; keyset pagination on ``seq``."""
     query = AuditEvent.select().order_by(AuditEvent.seq, ascending=False).limit(limit)
     if dossier_code:

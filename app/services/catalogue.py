@@ -40,9 +40,7 @@ class CatalogueService:
     def __init__(self, catalogue: Catalogue, directory: Directory) -> None:
         self.catalogue = catalogue
         self.directory = directory
-        self._search_keys = {
-            p.code: fold(" ".join([p.code, p.name, p.field, p.result])) for p in catalogue
-        }
+        self._search_keys = {p.code: fold(" ".join([p.code, p.name, p.field, p.result])) for p in catalogue}
         self._receiving = {p.code: self.directory.receiving_units(p.receiving) for p in catalogue}
 
     def fields(self) -> list[str]:
@@ -92,12 +90,17 @@ class CatalogueService:
             **self.summary(p),
             "statutory_level": p.level,
             "competent_unit": p.competent_unit,
-            "time_limit": {"value": p.time_limit.value, "unit": p.time_limit.unit,
-                           "note": p.time_limit.note},
+            "time_limit": {"value": p.time_limit.value, "unit": p.time_limit.unit, "note": p.time_limit.note},
             "fee": p.fee.description,
             "fee_items": [
-                {"name": i.name, "kind": i.kind, "per": i.per, "amount": i.amount,
-                 "online_amount": i.online_amount, "maximum": i.maximum or None}
+                {
+                    "name": i.name,
+                    "kind": i.kind,
+                    "per": i.per,
+                    "amount": i.amount,
+                    "online_amount": i.online_amount,
+                    "maximum": i.maximum or None,
+                }
                 for i in p.fee.items
             ],
             "fee_exemptions": [{"when": e.when, "label": e.label} for e in p.fee.exemptions],
@@ -110,13 +113,25 @@ class CatalogueService:
             "steps": p.steps,
             "form_schema": form_schema(p),
             "documents": [
-                {"key": d.key, "name": d.name, "required": d.required, "originals": d.originals,
-                 "copies": d.copies, "template": d.template or None}
+                {
+                    "key": d.key,
+                    "name": d.name,
+                    "required": d.required,
+                    "originals": d.originals,
+                    "copies": d.copies,
+                    "template": d.template or None,
+                }
                 for d in p.documents
             ],
             "workflow": [
-                {"key": s.key, "name": s.name, "unit": s.unit, "role": s.role, "hours": s.hours,
-                 "handoff": s.handoff}
+                {
+                    "key": s.key,
+                    "name": s.name,
+                    "unit": s.unit,
+                    "role": s.role,
+                    "hours": s.hours,
+                    "handoff": s.handoff,
+                }
                 for s in p.workflow
             ],
             "sources": list(p.sources),

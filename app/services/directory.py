@@ -18,8 +18,19 @@ async def load_directory(*, fresh: bool = False) -> Directory:
     rows = await Unit.select().order_by(Unit.position)
     level_map = await Setting.select(Setting.value).where(Setting.key == "level_map").first()
     directory = Directory(
-        (UnitRecord(r["code"], r["key"], r["name"], r["kind"], r["level"], r["parent_code"],
-                    r["one_stop_name"], r["synthetic"]) for r in rows),
+        (
+            UnitRecord(
+                r["code"],
+                r["key"],
+                r["name"],
+                r["kind"],
+                r["level"],
+                r["parent_code"],
+                r["one_stop_name"],
+                r["synthetic"],
+            )
+            for r in rows
+        ),
         json.loads(level_map["value"]) if level_map else {},
     )
     _cache[id(engine)] = directory

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-import jwt
 
 TOKEN_ALGORITHM = "HS256"
 
@@ -36,8 +36,12 @@ def dummy_hash() -> str:
 
 
 def issue_token(user_id: int, role: str, secret: str, now: datetime, ttl_seconds: int) -> str:
-    claims = {"sub": str(user_id), "role": role, "iat": int(now.timestamp()),
-              "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp())}
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm=TOKEN_ALGORITHM)
 
 
@@ -48,8 +52,12 @@ def read_token(encoded: str, secret: str, now: datetime) -> int | None:
     server started at PORTAL_CLOCK_START (or a test's clock) agrees with itself.
     """
     try:
-        claims = jwt.decode(encoded, secret, algorithms=[TOKEN_ALGORITHM],
-                            options={"verify_exp": False, "verify_iat": False, "require": ["sub", "exp"]})
+        claims = jwt.decode(
+            encoded,
+            secret,
+            algorithms=[TOKEN_ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False, "require": ["sub", "exp"]},
+        )
         if int(claims["exp"]) <= now.timestamp():
             return None
         return int(claims["sub"])

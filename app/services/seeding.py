@@ -23,8 +23,12 @@ from app.services.audit import SYSTEM, AuditEntry
 from app.services.security import hash_password
 from app.settings import FIXTURES_DIR
 
-ROLE_PREFIX = {Role.RECEPTION: "motcua", Role.SPECIALIST: "chuyenvien", Role.LEADER: "lanhdao",
-               Role.CLERK: "vanthu"}
+ROLE_PREFIX = {
+    Role.RECEPTION: "motcua",
+    Role.SPECIALIST: "chuyenvien",
+    Role.LEADER: "lanhdao",
+    Role.CLERK: "vanthu",
+}
 NAME_SEED = 2021
 
 
@@ -110,39 +114,91 @@ async def seed(clock: Clock, *, province: str, admin_password: str, demo_passwor
     ]
     async with write_transaction():
         unit_rows = [
-            Unit(code=u.code, key=u.key, name=u.name, kind=u.kind, level=u.level,
-                 parent_code=u.parent_code, one_stop_name=u.one_stop_name,
-                 synthetic=u.synthetic, position=i, province=pf.key)
+            Unit(
+                code=u.code,
+                key=u.key,
+                name=u.name,
+                kind=u.kind,
+                level=u.level,
+                parent_code=u.parent_code,
+                one_stop_name=u.one_stop_name,
+                synthetic=u.synthetic,
+                position=i,
+                province=pf.key,
+            )
             for i, u in enumerate(units)
         ]
         for chunk in _chunks(unit_rows, 200):
             await Unit.insert(*chunk).on_conflict(
-                target=Unit.code, action="DO UPDATE",
-                values=[Unit.key, Unit.name, Unit.kind, Unit.level, Unit.parent_code,
-                        Unit.one_stop_name, Unit.synthetic, Unit.position, Unit.province],
+                target=Unit.code,
+                action="DO UPDATE",
+                values=[
+                    Unit.key,
+                    Unit.name,
+                    Unit.kind,
+                    Unit.level,
+                    Unit.parent_code,
+                    Unit.one_stop_name,
+                    Unit.synthetic,
+                    Unit.position,
+                    Unit.province,
+                ],
             )
-        user_rows = [
-            User(username=a.username, password_hash=demo_hash, role=a.role.value,
-                 unit_code=a.unit_code, full_name=a.full_name, created_at=now)
-            for a in officers + specials[1:]
-        ] + [
-            User(username=a.username, password_hash=demo_hash, role=a.role.value, full_name=a.full_name,
-                 cccd=cccd, birth_year=year, female=female, created_at=now)
-            for a, cccd, year, female in citizens
-        ] + [User(username="admin", password_hash=admin_hash, role=Role.ADMIN.value,
-                  full_name="Quản trị hệ thống", created_at=now)]
+        user_rows = (
+            [
+                User(
+                    username=a.username,
+                    password_hash=demo_hash,
+                    role=a.role.value,
+                    unit_code=a.unit_code,
+                    full_name=a.full_name,
+                    created_at=now,
+                )
+                for a in officers + specials[1:]
+            ]
+            + [
+                User(
+                    username=a.username,
+                    password_hash=demo_hash,
+                    role=a.role.value,
+                    full_name=a.full_name,
+                    cccd=cccd,
+                    birth_year=year,
+                    female=female,
+                    created_at=now,
+                )
+                for a, cccd, year, female in citizens
+            ]
+            + [
+                User(
+                    username="admin",
+                    password_hash=admin_hash,
+                    role=Role.ADMIN.value,
+                    full_name="Quản trị hệ thống",
+                    created_at=now,
+                )
+            ]
+        )
         for chunk in _chunks(user_rows, 200):
             await User.insert(*chunk).on_conflict(
-                target=User.username, action="DO UPDATE",
+                target=User.username,
+                action="DO UPDATE",
                 values=[User.password_hash, User.role, User.unit_code, User.full_name, User.active],
             )
         for key, value in (("province", pf.key), ("level_map", json.dumps(pf.level_map))):
             await Setting.insert(Setting(key=key, value=value)).on_conflict(
-                target=Setting.key, action="DO UPDATE", values=[Setting.value])
-        await audit.record(clock, SYSTEM, AuditEntry(
-            "seed.province", "province", pf.key,
-            details={"units": len(units), "officers": len(officers), "citizens": len(citizens)},
-        ))
+                target=Setting.key, action="DO UPDATE", values=[Setting.value]
+            )
+        await audit.record(
+            clock,
+            SYSTEM,
+            AuditEntry(
+                "seed.province",
+                "province",
+                pf.key,
+                details={"units": len(units), "officers": len(officers), "citizens": len(citizens)},
+            ),
+        )
     directory.invalidate()
     report.units = len(units)
     report.officers = len(officers)
@@ -152,4 +208,4 @@ async def seed(clock: Clock, *, province: str, admin_password: str, demo_passwor
 
 def _chunks(rows: list, size: int):
     for i in range(0, len(rows), size):
-        yield rows[i:i + size]
+        yield rows[i : i + size]

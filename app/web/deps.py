@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from app.domain.clock import Clock
 from app.domain.directory import Directory
@@ -23,7 +23,7 @@ async def provide_directory() -> Directory:
     return await load_directory()
 
 
-def provide_catalogue_service(directory: Directory) -> CatalogueService:
+def provide_catalogue_service(directory: NamedDependency[Directory]) -> CatalogueService:
     # Built once per directory: the search keys and receiving units are precomputed.
     service = _catalogue_services.get(id(directory))
     if service is None:
@@ -32,7 +32,9 @@ def provide_catalogue_service(directory: Directory) -> CatalogueService:
     return service
 
 
-def provide_account_service(clock: Clock, directory: Directory) -> AccountService:
+def provide_account_service(
+    clock: NamedDependency[Clock], directory: NamedDependency[Directory]
+) -> AccountService:
     return AccountService(clock, directory)
 
 

@@ -55,20 +55,37 @@ def _is_english(detail: Any) -> bool:
     return not text or all(ord(c) < 128 for c in text)
 
 
-def problem(request: Request, status: int, detail: str, extra: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if wants_json(request):
         return ProblemDetailsException(
-            status_code=status, title=TITLES.get(status, TITLES[400]), detail=detail,
-            extra=extra or None, headers=headers, type_="about:blank",
+            status_code=status,
+            title=TITLES.get(status, TITLES[400]),
+            detail=detail,
+            extra=extra or None,
+            headers=headers,
+            type_="about:blank",
         ).to_response(request)
     if status == HTTP_401_UNAUTHORIZED and request.method == "GET":
         return Redirect(f"/dang-nhap?next={quote(request.url.path)}")
     return Template(
         "errors/error.html",
-        context={"user": request.scope.get("user"), "path": request.url.path, "status": status, "title": TITLES.get(status, TITLES[400]), "detail": detail,
-                 "errors": (extra or {}).get("errors")},
-        status_code=status, media_type=MediaType.HTML, headers=headers,
+        context={
+            "user": request.scope.get("user"),
+            "path": request.url.path,
+            "status": status,
+            "title": TITLES.get(status, TITLES[400]),
+            "detail": detail,
+            "errors": (extra or {}).get("errors"),
+        },
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=headers,
     )
 
 

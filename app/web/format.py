@@ -9,12 +9,24 @@ from app.domain.roles import Role
 from app.domain.text import format_vnd
 from app.services.catalogue import LEVEL_LABELS, ONLINE_LABELS
 
-ROLE_STEP_LABELS = {"reception": "Bộ phận Một cửa", "specialist": "Chuyên viên",
-                    "leader": "Lãnh đạo", "clerk": "Văn thư"}
-HANDOFF_LABELS = {"internal": "Trong đơn vị", "inter_agency": "Liên thông cùng cấp",
-                  "inter_level": "Liên thông giữa các cấp"}
-UNIT_LABELS = {"receiving": "Bộ phận Một cửa tiếp nhận", "center": "Trung tâm Phục vụ hành chính công",
-               "province": "UBND tỉnh", "district": "UBND cấp huyện", "commune": "UBND cấp xã"}
+ROLE_STEP_LABELS = {
+    "reception": "Bộ phận Một cửa",
+    "specialist": "Chuyên viên",
+    "leader": "Lãnh đạo",
+    "clerk": "Văn thư",
+}
+HANDOFF_LABELS = {
+    "internal": "Trong đơn vị",
+    "inter_agency": "Liên thông cùng cấp",
+    "inter_level": "Liên thông giữa các cấp",
+}
+UNIT_LABELS = {
+    "receiving": "Bộ phận Một cửa tiếp nhận",
+    "center": "Trung tâm Phục vụ hành chính công",
+    "province": "UBND tỉnh",
+    "district": "UBND cấp huyện",
+    "commune": "UBND cấp xã",
+}
 
 
 def unit_selector_label(selector: str, directory=None) -> str:

@@ -39,9 +39,7 @@ def login_rate_limit(settings: Settings) -> RateLimitConfig:
     """Per client address; only login attempts count (POSTs to the login paths)."""
     return RateLimitConfig(
         rate_limit=("minute", settings.login_rate_per_minute),
-        check_throttle_handler=lambda request: (
-            request.method == "POST" and request.url.path in LOGIN_PATHS
-        ),
+        check_throttle_handler=lambda request: request.method == "POST" and request.url.path in LOGIN_PATHS,
     )
 
 
@@ -69,23 +67,32 @@ class PortalPlugin(InitPluginProtocol):
         app_config.state = State({"settings": settings, "clock": self.clock})
         app_config.route_handlers.extend(CONTROLLERS)
         app_config.route_handlers.append(
-            create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
-                                       include_in_schema=False, send_as_attachment=False)
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC_DIR],
+                name="static",
+                include_in_schema=False,
+                send_as_attachment=False,
+            )
         )
         app_config.dependencies.update(DEPENDENCIES)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware[:0] = [
-            CookieBackendConfig(secret=session_secret, key="portal_session", httponly=True,
-                                samesite="lax", max_age=8 * 3600).middleware,
+            CookieBackendConfig(
+                secret=session_secret, key="portal_session", httponly=True, samesite="lax", max_age=8 * 3600
+            ).middleware,
             AuthenticationMiddleware(),
             login_rate_limit(settings).middleware,
         ]
         app_config.csrf_config = CSRFConfig(
             secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
-            cookie_name="portal_csrf", header_name="x-csrftoken", exclude=["^/api/"],
+            cookie_name="portal_csrf",
+            header_name="x-csrftoken",
+            exclude=["^/api/"],
         )
         app_config.template_config = TemplateConfig(
-            directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
             engine_callback=lambda engine: engine.engine.filters.update(FILTERS),
         )
         app_config.openapi_config = OpenAPIConfig(
@@ -98,7 +105,8 @@ class PortalPlugin(InitPluginProtocol):
         app_config.plugins.extend([HTMXPlugin(), ProblemDetailsPlugin()])
         app_config.logging_config = LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
-            loggers={"portal": {"level": "INFO"}}, log_exceptions="debug",
+            loggers={"portal": {"level": "INFO"}},
+            log_exceptions="debug",
         )
         app_config.debug = settings.debug
         app_config.on_startup.append(self._start_database)

@@ -38,8 +38,12 @@ def server(tmp_path_factory):
             pytest.fail("Chromium is not installed (apt-get install chromium)")
         pytest.skip("Chromium is not installed; `make test` installs it")
     workdir = tmp_path_factory.mktemp("browser")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
-           "PORTAL_ADMIN_PASSWORD": ADMIN_PASSWORD, "PORTAL_DEMO_PASSWORD": DEMO_PASSWORD}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
+        "PORTAL_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "PORTAL_DEMO_PASSWORD": DEMO_PASSWORD,
+    }
     subprocess.run([PORTAL, "seed"], env=env, check=True, capture_output=True, timeout=120)
     port = _free_port()
     log = open(workdir / "server.log", "wb")
@@ -65,9 +69,16 @@ def page(server):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
         yield context.new_page()
@@ -92,7 +103,9 @@ def test_a_citizen_finds_a_procedure_and_reads_what_to_prepare(server, page):
     page.wait_for_function("() => location.search.includes('level=commune')")
     page.fill("#q", "khai sinh")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#results .card__title')].some(a => a.textContent.includes('khai sinh'))")
+        "() => [...document.querySelectorAll('#results .card__title')]"
+        ".some(a => a.textContent.includes('khai sinh'))"
+    )
     page.screenshot(path=str(ARTIFACTS / "02-catalogue-search.png"), full_page=True)
 
     page.locator("#results .card__title", has_text="Đăng ký khai sinh").first.click()

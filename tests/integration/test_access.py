@@ -17,16 +17,33 @@ async def test_admin_creates_an_officer_bound_to_a_unit(client, backend):
     admin = await bearer(client, "admin", ADMIN_PASSWORD)
     district, commune, _ = await _first_commune(client)
     username = f"motcua.moi.{backend[0]}"
-    response = await client.post("/api/v1/admin/users", headers=admin, json={
-        "username": username, "password": "Mat-khau-2021", "role": "reception",
-        "unit_code": commune["code"], "full_name": "Nguyễn Thị Mới"})
+    response = await client.post(
+        "/api/v1/admin/users",
+        headers=admin,
+        json={
+            "username": username,
+            "password": "Mat-khau-2021",
+            "role": "reception",
+            "unit_code": commune["code"],
+            "full_name": "Nguyễn Thị Mới",
+        },
+    )
     assert response.status_code == 201, response.text
     assert response.json()["unit_code"] == commune["code"]
     assert await AuditEvent.exists().where(
-        (AuditEvent.action == "user.create") & (AuditEvent.object_id == username))
-    again = await client.post("/api/v1/admin/users", headers=admin, json={
-        "username": username, "password": "Mat-khau-2021", "role": "reception",
-        "unit_code": commune["code"], "full_name": "Trùng"})
+        (AuditEvent.action == "user.create") & (AuditEvent.object_id == username)
+    )
+    again = await client.post(
+        "/api/v1/admin/users",
+        headers=admin,
+        json={
+            "username": username,
+            "password": "Mat-khau-2021",
+            "role": "reception",
+            "unit_code": commune["code"],
+            "full_name": "Trùng",
+        },
+    )
     assert again.status_code == 409
     login = await client.post("/api/v1/auth/token", json={"username": username, "password": "Mat-khau-2021"})
     assert login.json()["role"] == "reception"
@@ -35,14 +52,24 @@ async def test_admin_creates_an_officer_bound_to_a_unit(client, backend):
 async def test_invalid_new_users_are_refused_field_by_field(client):
     admin = await bearer(client, "admin", ADMIN_PASSWORD)
     before = await User.count()
-    response = await client.post("/api/v1/admin/users", headers=admin, json={
-        "username": "X", "password": "short", "role": "chief", "full_name": ""})
+    response = await client.post(
+        "/api/v1/admin/users",
+        headers=admin,
+        json={"username": "X", "password": "short", "role": "chief", "full_name": ""},
+    )
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert set(errors) >= {"username", "password", "role", "full_name"}
-    officer_without_unit = await client.post("/api/v1/admin/users", headers=admin, json={
-        "username": "chuyenvien.lac", "password": "Mat-khau-2021", "role": "specialist",
-        "full_name": "Lê Văn Lạc"})
+    officer_without_unit = await client.post(
+        "/api/v1/admin/users",
+        headers=admin,
+        json={
+            "username": "chuyenvien.lac",
+            "password": "Mat-khau-2021",
+            "role": "specialist",
+            "full_name": "Lê Văn Lạc",
+        },
+    )
     assert officer_without_unit.status_code == 422 and "unit_code" in officer_without_unit.json()["errors"]
     assert await User.count() == before
 
@@ -71,7 +98,9 @@ async def test_officers_see_their_own_unit_and_below_only(client):
     below = await client.get(f"/api/v1/units/{commune['code']}/officers", headers=district_officer)
     assert below.status_code == 200
     auditor = await bearer(client, "kiemtra")
-    assert (await client.get(f"/api/v1/units/{other_commune['code']}/officers", headers=auditor)).status_code == 200
+    assert (
+        await client.get(f"/api/v1/units/{other_commune['code']}/officers", headers=auditor)
+    ).status_code == 200
     citizen_row = await User.select(User.username).where(User.role == "citizen").first()
     citizen = await bearer(client, citizen_row["username"])
     assert (await client.get(f"/api/v1/units/{commune['code']}/officers", headers=citizen)).status_code == 403
@@ -89,8 +118,9 @@ async def test_browser_login_needs_the_csrf_token(client):
 async def test_a_wrong_password_on_the_page_keeps_the_username(client):
     page = await client.get("/dang-nhap")
     token = client.cookies.get("portal_csrf")
-    response = await client.post("/dang-nhap", data={"username": "kiemtra", "password": "sai",
-                                                     "_csrf_token": token})
+    response = await client.post(
+        "/dang-nhap", data={"username": "kiemtra", "password": "sai", "_csrf_token": token}
+    )
     assert response.status_code == 400
     assert "Tên đăng nhập hoặc mật khẩu không đúng." in response.text and 'value="kiemtra"' in response.text
     assert page.status_code == 200
@@ -100,8 +130,10 @@ async def test_a_session_cookie_cannot_act_on_the_api(client):
     """The API skips CSRF, so it must not accept the browser's cookie for changes."""
     await browser_login(client, "admin", ADMIN_PASSWORD)
     assert (await client.get("/api/v1/me")).json()["username"] == "admin"  # reading is fine
-    response = await client.post("/api/v1/admin/users", json={
-        "username": "csrf.attack", "password": "Mat-khau-2021", "role": "admin", "full_name": "X"})
+    response = await client.post(
+        "/api/v1/admin/users",
+        json={"username": "csrf.attack", "password": "Mat-khau-2021", "role": "admin", "full_name": "X"},
+    )
     assert response.status_code == 401
     assert not await User.exists().where(User.username == "csrf.attack")
 
@@ -129,9 +161,17 @@ async def test_concurrent_writes_do_not_fail(client, backend):
     _, commune, _ = await _first_commune(client)
 
     async def create(i: int):
-        return await client.post("/api/v1/admin/users", headers=admin, json={
-            "username": f"song.song.{backend[0]}.{i}", "password": "Mat-khau-2021",
-            "role": "specialist", "unit_code": commune["code"], "full_name": f"Cán bộ {i}"})
+        return await client.post(
+            "/api/v1/admin/users",
+            headers=admin,
+            json={
+                "username": f"song.song.{backend[0]}.{i}",
+                "password": "Mat-khau-2021",
+                "role": "specialist",
+                "unit_code": commune["code"],
+                "full_name": f"Cán bộ {i}",
+            },
+        )
 
     responses = await asyncio.gather(*(create(i) for i in range(12)))
     assert [r.status_code for r in responses] == [201] * 12

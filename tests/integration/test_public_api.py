@@ -37,7 +37,9 @@ async def test_catalogue_search_ignores_diacritics(client):
 async def test_catalogue_filters_combine(client):
     everything = (await client.get("/api/v1/procedures")).json()
     assert len(everything) >= 28
-    commune_full = (await client.get("/api/v1/procedures", params={"level": "commune", "online": "full"})).json()
+    commune_full = (
+        await client.get("/api/v1/procedures", params={"level": "commune", "online": "full"})
+    ).json()
     assert commune_full and all(p["level"] == "commune" and p["online_level"] == "full" for p in commune_full)
     assert len(commune_full) < len(everything)
 
@@ -53,8 +55,17 @@ async def test_procedure_detail_carries_the_contract_fields(client):
     response = await client.get("/api/v1/procedures/1.001193")
     assert response.status_code == 200
     p = response.json()
-    for field in ("code", "name", "level", "online_level", "time_limit", "fee", "units",
-                  "form_schema", "documents"):
+    for field in (
+        "code",
+        "name",
+        "level",
+        "online_level",
+        "time_limit",
+        "fee",
+        "units",
+        "form_schema",
+        "documents",
+    ):
         assert field in p, field
     assert p["level"] == "commune" and p["online_level"] == "full"
     assert p["time_limit"]["unit"] == "same_day"

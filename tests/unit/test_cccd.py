@@ -19,12 +19,15 @@ def test_a_woman_born_in_2001_has_century_digit_3():
     assert info.female and info.birth_year == 2001
 
 
-@pytest.mark.parametrize("number, fragment", [
-    ("01508512345", "12 chữ số"),
-    ("01508512345a", "12 chữ số"),
-    ("003085123456", "mã tỉnh"),           # 003 is no province
-    ("015299123456", "tương lai"),          # born 2099
-])
+@pytest.mark.parametrize(
+    "number, fragment",
+    [
+        ("01508512345", "12 chữ số"),
+        ("01508512345a", "12 chữ số"),
+        ("003085123456", "mã tỉnh"),  # 003 is no province
+        ("015299123456", "tương lai"),  # born 2099
+    ],
+)
 def test_malformed_numbers_are_refused_with_a_reason(number, fragment):
     with pytest.raises(CccdError, match=fragment):
         parse_cccd(number, today=TODAY)

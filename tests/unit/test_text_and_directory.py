@@ -24,8 +24,15 @@ def _units(with_districts: bool) -> list[UnitRecord]:
         parent = "000.00.60.H63"
     units += [
         UnitRecord("000.01.60.H63", "xa-a", "Xã A", "commune", "commune", parent, "BP xã A"),
-        UnitRecord("001.01.60.H63", "xa-a-cong-an", "Công an xã A", "commune_agency", "commune",
-                   "000.01.60.H63", "BP CA"),
+        UnitRecord(
+            "001.01.60.H63",
+            "xa-a-cong-an",
+            "Công an xã A",
+            "commune_agency",
+            "commune",
+            "000.01.60.H63",
+            "BP CA",
+        ),
     ]
     return units
 

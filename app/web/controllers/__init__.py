@@ -4,6 +4,11 @@ from app.web.controllers.api import AdminApiController, ApiController, AuditApiC
 from app.web.controllers.public import PublicController, health
 
 CONTROLLERS = [
-    PublicController, AccountController, AdminPagesController,
-    ApiController, AdminApiController, AuditApiController, health,
+    PublicController,
+    AccountController,
+    AdminPagesController,
+    ApiController,
+    AdminApiController,
+    AuditApiController,
+    health,
 ]

@@ -7,7 +7,9 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from app.domain.clock import Clock
 from app.domain.directory import Directory
@@ -33,47 +35,78 @@ class TokenResponse(msgspec.Struct):
 
 
 def user_json(u: UserView) -> dict[str, Any]:
-    return {"id": u.id, "username": u.username, "role": u.role.value, "unit_code": u.unit_code,
-            "full_name": u.full_name, "email": u.email, "phone": u.phone, "active": u.active}
+    return {
+        "id": u.id,
+        "username": u.username,
+        "role": u.role.value,
+        "unit_code": u.unit_code,
+        "full_name": u.full_name,
+        "email": u.email,
+        "phone": u.phone,
+        "active": u.active,
+    }
 
 
 class ApiController(Controller):
     path = "/api/v1"
 
     @get("/units", tags=["Đơn vị"], summary="Cây đơn vị hành chính của tỉnh")
-    async def units(self, directory: Directory) -> list[dict[str, Any]]:
+    async def units(self, directory: NamedDependency[Directory]) -> list[dict[str, Any]]:
         return directory.tree()
 
-    @get("/units/{code:str}/officers", tags=["Đơn vị"], guards=[unit_in_scope],
-         summary="Cán bộ của một đơn vị (trong phạm vi đơn vị của người gọi)")
-    async def unit_officers(self, code: str, directory: Directory,
-                            accounts: AccountService) -> list[dict[str, Any]]:
+    @get(
+        "/units/{code:str}/officers",
+        tags=["Đơn vị"],
+        guards=[unit_in_scope],
+        summary="Cán bộ của một đơn vị (trong phạm vi đơn vị của người gọi)",
+    )
+    async def unit_officers(
+        self,
+        code: FromPath[str],
+        directory: NamedDependency[Directory],
+        accounts: NamedDependency[AccountService],
+    ) -> list[dict[str, Any]]:
         if directory.get(code) is None:
             raise NotFoundException(f"Không có đơn vị mã {code}.")
         return [user_json(u) for u in await accounts.list_users(unit_code=code, limit=500)]
 
     @get("/procedures", tags=["Thủ tục hành chính"], summary="Danh mục thủ tục hành chính")
-    async def procedures(self, catalogue: CatalogueService, q: str = "", level: str = "",
-                         unit: str = "", field: str = "", online: str = "") -> list[dict[str, Any]]:
+    async def procedures(
+        self,
+        catalogue: NamedDependency[CatalogueService],
+        q: FromQuery[str] = "",
+        level: FromQuery[str] = "",
+        unit: FromQuery[str] = "",
+        field: FromQuery[str] = "",
+        online: FromQuery[str] = "",
+    ) -> list[dict[str, Any]]:
         query = CatalogueQuery(q[:100], level, unit, field, online)
         return [catalogue.summary(p) for p in catalogue.search(query)]
 
     @get("/procedures/{code:str}", tags=["Thủ tục hành chính"], summary="Chi tiết một thủ tục")
-    async def procedure(self, code: str, catalogue: CatalogueService) -> dict[str, Any]:
+    async def procedure(
+        self, code: FromPath[str], catalogue: NamedDependency[CatalogueService]
+    ) -> dict[str, Any]:
         p = catalogue.get(code)
         if p is None:
             raise NotFoundException(f"Không có thủ tục hành chính mã {code}.")
         return catalogue.detail(p)
 
     @post("/auth/token", tags=["Xác thực"], status_code=200, summary="Lấy mã truy cập (bearer)")
-    async def token(self, request: Request, data: TokenRequest, accounts: AccountService,
-                    clock: Clock) -> TokenResponse:
+    async def token(
+        self,
+        request: Request,
+        data: JSONBody[TokenRequest],
+        accounts: NamedDependency[AccountService],
+        clock: NamedDependency[Clock],
+    ) -> TokenResponse:
         user = await accounts.authenticate(data.username, data.password, client_ip(request))
         if user is None:
             raise NotAuthorizedException("Tên đăng nhập hoặc mật khẩu không đúng.")
         settings = request.app.state.settings
-        token = issue_token(user.id, user.role.value, settings.secret_key, clock.now(),
-                            settings.token_ttl_seconds)
+        token = issue_token(
+            user.id, user.role.value, settings.secret_key, clock.now(), settings.token_ttl_seconds
+        )
         return TokenResponse(token, "bearer", user.role.value, settings.token_ttl_seconds)
 
     @get("/me", tags=["Xác thực"], guards=[authenticated], summary="Tài khoản đang đăng nhập")
@@ -87,17 +120,25 @@ class AdminApiController(Controller):
     tags = ["Quản trị"]
 
     @post("/users", summary="Tạo tài khoản cán bộ, kiểm tra viên hoặc quản trị")
-    async def create_user(self, request: Request, data: NewUser,
-                          accounts: AccountService) -> dict[str, Any]:
+    async def create_user(
+        self, request: Request, data: JSONBody[NewUser], accounts: NamedDependency[AccountService]
+    ) -> dict[str, Any]:
         actor = request.scope["user"].actor
         user = await accounts.create_user(data, replace(actor, ip=client_ip(request)))
         return user_json(user)
 
     @get("/users", summary="Danh sách tài khoản (phân trang theo id)")
-    async def list_users(self, accounts: AccountService, unit: str = "", role: str = "",
-                         after: int = 0, limit: int = 50) -> list[dict[str, Any]]:
-        users = await accounts.list_users(unit_code=unit or None, role=role or None, after_id=after,
-                                          limit=max(1, min(limit, 500)))
+    async def list_users(
+        self,
+        accounts: NamedDependency[AccountService],
+        unit: FromQuery[str] = "",
+        role: FromQuery[str] = "",
+        after: FromQuery[int] = 0,
+        limit: FromQuery[int] = 50,
+    ) -> list[dict[str, Any]]:
+        users = await accounts.list_users(
+            unit_code=unit or None, role=role or None, after_id=after, limit=max(1, min(limit, 500))
+        )
         return [user_json(u) for u in users]
 
 
@@ -109,11 +150,17 @@ class AuditApiController(Controller):
     @get("/verify", summary="Kiểm tra tính toàn vẹn của chuỗi nhật ký")
     async def verify(self) -> dict[str, Any]:
         count, breaks = await audit.verify_chain()
-        return {"events": count, "intact": not breaks,
-                "breaks": [{"seq": b.seq, "reason": b.reason} for b in breaks]}
+        return {
+            "events": count,
+            "intact": not breaks,
+            "breaks": [{"seq": b.seq, "reason": b.reason} for b in breaks],
+        }
 
     @get("/events", summary="Nhật ký sự kiện (mới nhất trước)")
-    async def events(self, dossier: str = "", before: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-        rows = await audit.list_events(dossier_code=dossier or None, before_seq=before,
-                                       limit=max(1, min(limit, 500)))
+    async def events(
+        self, dossier: FromQuery[str] = "", before: FromQuery[int] = 0, limit: FromQuery[int] = 100
+    ) -> list[dict[str, Any]]:
+        rows = await audit.list_events(
+            dossier_code=dossier or None, before_seq=before, limit=max(1, min(limit, 500))
+        )
         return [{**r, "at": r["at"].isoformat()} for r in rows]

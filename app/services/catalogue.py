@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,21 +54,28 @@ class CatalogueService:
         return self._receiving[p.code]
 
     def search(self, query: CatalogueQuery) -> list[Procedure]:
-        words = fold(query.q).split()
-        out = []
-        for p in self.catalogue:
-            if query.level and self.effective_level(p) != query.level:
-                continue
-            if query.online and p.online_level != query.online:
-                continue
-            if query.field and p.field != query.field:
-                continue
-            if query.unit and not any(u.code == query.unit for u in self._receiving[p.code]):
-                continue
-            if words and not all(w in self._search_keys[p.code] for w in words):
-                continue
-            out.append(p)
-        return sorted(out, key=lambda p: (p.synthetic, fold(p.name)))
+        """Filters, then the text: the typed phrase if some procedure contains it,
+        otherwise every typed word at the start of some word (accents ignored)."""
+        candidates = [p for p in self.catalogue if self._passes_filters(p, query)]
+        phrase = fold(query.q)
+        if phrase:
+            exact = [p for p in candidates if phrase in self._search_keys[p.code]]
+            if exact:
+                candidates = exact
+            else:
+                words = [re.compile(r"(^|\W)" + re.escape(w)) for w in phrase.split()]
+                candidates = [
+                    p for p in candidates if all(w.search(self._search_keys[p.code]) for w in words)
+                ]
+        return sorted(candidates, key=lambda p: (p.synthetic, fold(p.name)))
+
+    def _passes_filters(self, p: Procedure, query: CatalogueQuery) -> bool:
+        return (
+            (not query.level or self.effective_level(p) == query.level)
+            and (not query.online or p.online_level == query.online)
+            and (not query.field or p.field == query.field)
+            and (not query.unit or any(u.code == query.unit for u in self._receiving[p.code]))
+        )
 
     def effective_level(self, p: Procedure) -> str:
         """The level where the province handles it (2025: district procedures go to communes)."""

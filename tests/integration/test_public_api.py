@@ -118,3 +118,12 @@ async def test_an_invalid_or_foreign_bearer_token_is_refused(client):
         response = await client.get("/api/v1/me", headers={"Authorization": value})
         assert response.status_code == 401
         assert response.headers["content-type"].startswith(PROBLEM)
+
+
+async def test_a_typed_phrase_beats_scattered_words(client):
+    # "chung thuc" must not bring up "chứng nhận … thực phẩm".
+    names = [p["name"] for p in (await client.get("/api/v1/procedures", params={"q": "chung thuc"})).json()]
+    assert names and all("thực phẩm" not in n for n in names)
+    # Words out of order still find the procedure when no exact phrase exists.
+    reordered = (await client.get("/api/v1/procedures", params={"q": "sinh khai"})).json()
+    assert any(p["code"] == "1.001193" for p in reordered)

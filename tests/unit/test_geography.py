@@ -20,8 +20,17 @@ def test_yen_bai_2021_has_its_nine_district_level_units():
     assert check_province(pf, units) == []
     districts = [u.name for u in units if u.kind == "district"]
     assert len(districts) == 9
-    for name in ("thành phố Yên Bái", "thị xã Nghĩa Lộ", "huyện Lục Yên", "huyện Mù Cang Chải",
-                 "huyện Trạm Tấu", "huyện Trấn Yên", "huyện Văn Chấn", "huyện Văn Yên", "huyện Yên Bình"):
+    for name in (
+        "thành phố Yên Bái",
+        "thị xã Nghĩa Lộ",
+        "huyện Lục Yên",
+        "huyện Mù Cang Chải",
+        "huyện Trạm Tấu",
+        "huyện Trấn Yên",
+        "huyện Văn Chấn",
+        "huyện Văn Yên",
+        "huyện Yên Bình",
+    ):
         assert any(d.endswith(name) for d in districts), name
     communes = [u for u in units if u.kind == "commune"]
     assert 165 <= len(communes) <= 185

@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from app.db.tables import AuditEvent, User
 from tests.conftest import ADMIN_PASSWORD, DEMO_PASSWORD, bearer, browser_login
 
@@ -177,3 +179,15 @@ async def test_concurrent_writes_do_not_fail(client, backend):
     assert [r.status_code for r in responses] == [201] * 12
     verify = (await client.get("/api/v1/audit/verify", headers=admin)).json()
     assert verify["intact"], verify["breaks"]
+
+
+async def test_passwords_are_stored_as_argon2id_hashes(backend):
+    row = await User.select(User.password_hash).where(User.username == "admin").first()
+    assert row["password_hash"].startswith("$argon2id$") and ADMIN_PASSWORD not in row["password_hash"]
+
+
+async def test_sqlite_runs_in_wal_mode(backend):
+    if backend[0] != "sqlite":
+        pytest.skip("WAL is a SQLite setting")
+    rows = await User.raw("PRAGMA journal_mode")
+    assert rows[0]["journal_mode"] == "wal"

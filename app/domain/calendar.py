@@ -1,0 +1,176 @@
+"""Vietnamese working days and the deadlines counted on them. Pure.
+
+- Weekends are off (Decision 188/1999/QĐ-TTg); public holidays of the Labour Code 2019
+  Art. 112, including the 5 days of lunar Tết and Giỗ Tổ Hùng Vương (10/3 lunar), come
+  from the ``holidays`` library, which computes the lunar dates and the compensatory
+  days of Art. 111.3.
+- Each year the Government swaps days to lengthen breaks: extra days off and make-up
+  working days (often Saturdays). Those are an override table handed in by the caller
+  (``fixtures/calendar/overrides.toml``), because they are decided year by year.
+- Counting (Civil Code 2015 Art. 147–148): the first day is not counted; a period in
+  calendar days that ends on a day off ends on the next working day. A dossier received
+  after the cut-off hour (15:00, Decree 61/2018 Art. 18) counts as received on the next
+  working day [U: our reading; configurable].
+- Office hours are 07:30–11:30 and 13:00–17:00: 8 working hours a day; a deadline falls
+  at 17:00 of its day [U].
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import holidays
+
+from app.domain.clock import VN_TZ
+
+MORNING = (time(7, 30), time(11, 30))
+AFTERNOON = (time(13, 0), time(17, 0))
+END_OF_DAY = AFTERNOON[1]
+
+
+class TimeUnit(str, enum.Enum):
+    WORKING_DAYS = "working_days"
+    DAYS = "days"
+    SAME_DAY = "same_day"
+
+
+@dataclass(frozen=True)
+class YearOverrides:
+    """Swapped days of one year, as the Government announced them."""
+
+    days_off: frozenset[date] = frozenset()
+    working_days: frozenset[date] = frozenset()
+
+
+@functools.lru_cache(maxsize=64)
+def _statutory_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("VN", years=year).keys())
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    overrides: Mapping[int, YearOverrides] = field(default_factory=dict)
+    cutoff: time = time(15, 0)
+    #: Some commune units count Saturday mornings; off by default [U].
+    saturday_is_working: bool = False
+
+    def is_working_day(self, d: date) -> bool:
+        year = self.overrides.get(d.year, YearOverrides())
+        if d in year.working_days:
+            return True
+        if d in year.days_off or d in _statutory_holidays(d.year):
+            return False
+        return d.weekday() < 5 or (self.saturday_is_working and d.weekday() == 5)
+
+    def next_working_day(self, d: date) -> date:
+        d += timedelta(days=1)
+        while not self.is_working_day(d):
+            d += timedelta(days=1)
+        return d
+
+    def working_days_in(self, start: date, end: date) -> list[date]:
+        out, d = [], start
+        while d <= end:
+            if self.is_working_day(d):
+                out.append(d)
+            d += timedelta(days=1)
+        return out
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The n-th working day after ``d`` (``d`` itself not counted)."""
+        for _ in range(n):
+            d = self.next_working_day(d)
+        return d
+
+    def counting_date(self, received_at: datetime) -> date:
+        """The day a receipt counts from: itself, or the next working day if it came
+        after the cut-off or on a day off."""
+        local = received_at.astimezone(VN_TZ)
+        d = local.date()
+        if not self.is_working_day(d) or local.time() >= self.cutoff:
+            return self.next_working_day(d)
+        return d
+
+    def due_at(self, received_at: datetime, value: int, unit: TimeUnit | str) -> datetime:
+        """The appointment (hẹn trả) for a statutory time limit."""
+        unit = TimeUnit(unit)
+        start = self.counting_date(received_at)
+        if unit is TimeUnit.SAME_DAY:
+            last = start if value <= 0 else self.add_working_days(start, value)
+        elif unit is TimeUnit.WORKING_DAYS:
+            last = self.add_working_days(start, value)
+        else:
+            last = start + timedelta(days=value)
+            while not self.is_working_day(last):
+                last += timedelta(days=1)
+        return datetime.combine(last, END_OF_DAY, VN_TZ)
+
+    # --- working hours (step budgets) -------------------------------------------------
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """``start`` moved forward by ``hours`` of office time."""
+        remaining = timedelta(hours=hours)
+        cursor = start.astimezone(VN_TZ)
+        while True:
+            for lo, hi in self._periods(cursor.date()):
+                begin = max(cursor, lo)
+                if begin >= hi:
+                    continue
+                available = hi - begin
+                if remaining <= available:
+                    return begin + remaining
+                remaining -= available
+                cursor = hi
+            cursor = datetime.combine(self.next_working_day(cursor.date()), MORNING[0], VN_TZ)
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        if end <= start:
+            return 0.0
+        start, end = start.astimezone(VN_TZ), end.astimezone(VN_TZ)
+        total = timedelta()
+        d = start.date()
+        while d <= end.date():
+            for lo, hi in self._periods(d):
+                overlap = min(hi, end) - max(lo, start)
+                if overlap > timedelta():
+                    total += overlap
+            d += timedelta(days=1)
+        return total.total_seconds() / 3600
+
+    def _periods(self, d: date) -> list[tuple[datetime, datetime]]:
+        if not self.is_working_day(d):
+            return []
+        return [
+            (datetime.combine(d, lo, VN_TZ), datetime.combine(d, hi, VN_TZ))
+            for lo, hi in (MORNING, AFTERNOON)
+        ]
+
+
+def overrides_from(entries: Iterable[tuple[int, Iterable[date], Iterable[date]]]) -> dict[int, YearOverrides]:
+    return {year: YearOverrides(frozenset(off), frozenset(work)) for year, off, work in entries}
+
+
+class Timeliness(str, enum.Enum):
+    """Trước hạn / đúng hạn / quá hạn (Form 05; Circular 01/2018 index 1)."""
+
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
+
+    @property
+    def label(self) -> str:
+        return {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}[self.value]
+
+
+def classify(finished_at: datetime, due_at: datetime) -> Timeliness:
+    """Early if finished on a day before the due day; on time if on the due day by the
+    due time; late after it (reference §8.4; the 766 rule: on time ⇔ end ≤ appointment)."""
+    if finished_at > due_at:
+        return Timeliness.LATE
+    if finished_at.astimezone(VN_TZ).date() < due_at.astimezone(VN_TZ).date():
+        return Timeliness.EARLY
+    return Timeliness.ON_TIME

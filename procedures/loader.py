@@ -104,6 +104,10 @@ def check_procedure(path: Path, p: Procedure) -> None:
     first = p.workflow[0]
     if first.unit != "receiving" or first.role != "reception":
         fail("$.workflow[0]", "the first step is reception at the receiving one-stop unit")
+    if len(p.workflow) < 3:
+        fail("$.workflow", "at least reception, one resolving step and the return of the result")
+    if p.workflow[-2].role != "leader":
+        fail(f"$.workflow[{len(p.workflow) - 2}].role", "the step before the return is a leader's approval")
     for i, step in enumerate(p.workflow):
         if not SELECTOR.match(step.unit):
             fail(f"$.workflow[{i}].unit", f"unknown unit selector {step.unit!r}")

@@ -60,16 +60,53 @@ def form_schema(p: Procedure) -> dict[str, Any]:
     }
 
 
-def validate_form(p: Procedure, data: dict[str, Any]) -> dict[str, str]:
-    """Field key → first error message (English, for logs); empty when valid."""
+def _message(error, fields: dict[str, FormField]) -> tuple[str, str]:
+    """(field key, Vietnamese message a citizen can act on) for one schema error."""
+    if error.validator == "required":
+        key = error.message.split("'")[1]
+        label = fields[key].label if key in fields else key
+        return key, f"Vui lòng nhập: {label}."
+    if not error.path:
+        if error.validator == "additionalProperties":
+            extra = error.message.split("'")[1] if "'" in error.message else ""
+            return extra or "$", "Trường này không có trong tờ khai."
+        return "$", "Tờ khai phải là một đối tượng JSON."
+    key = str(error.path[0])
+    f = fields.get(key)
+    label = f.label if f else key
+    match error.validator:
+        case "format" if f and f.type == "date":
+            return key, f"{label}: ngày không hợp lệ (định dạng yyyy-mm-dd)."
+        case "format":
+            return key, f"{label}: không đúng định dạng."
+        case "pattern" if f and f.type == "cccd":
+            return key, f"{label}: phải gồm đúng 12 chữ số."
+        case "pattern" if f and f.type == "phone":
+            return key, f"{label}: 10–11 chữ số, bắt đầu bằng 0 hoặc +84."
+        case "pattern":
+            return key, f"{label}: không đúng định dạng."
+        case "enum":
+            return key, f"{label}: hãy chọn một giá trị trong danh sách."
+        case "type":
+            kind = {"integer": "một số nguyên", "boolean": "có hoặc không", "string": "văn bản"}
+            return key, f"{label}: phải là {kind.get(str(error.validator_value), 'giá trị hợp lệ')}."
+        case "maxLength":
+            return key, f"{label}: tối đa {error.validator_value} ký tự."
+        case "minLength":
+            return key, f"Vui lòng nhập: {label}."
+        case "minimum":
+            return key, f"{label}: không được nhỏ hơn {error.validator_value}."
+        case "maximum":
+            return key, f"{label}: không được lớn hơn {error.validator_value}."
+    return key, f"{label}: giá trị không hợp lệ."
+
+
+def validate_form(p: Procedure, data: Any) -> dict[str, str]:
+    """Field key → first error, in Vietnamese; empty when the form is valid."""
     validator = Draft202012Validator(form_schema(p), format_checker=FormatChecker())
+    fields = {f.key: f for f in p.form}
     errors: dict[str, str] = {}
     for error in validator.iter_errors(data):
-        if error.validator == "required":
-            key = error.message.split("'")[1]
-        elif error.path:
-            key = str(error.path[0])
-        else:
-            key = "$"
-        errors.setdefault(key, error.message)
+        key, message = _message(error, fields)
+        errors.setdefault(key, message)
     return errors

@@ -75,3 +75,83 @@ class Setting(Table, tablename="portal_setting"):
 
     key = Varchar(length=64, primary_key=True)
     value = Text(default="")
+
+
+class Dossier(Table, tablename="dossier"):
+    """A dossier (hồ sơ): the state machine's state plus what the citizen submitted."""
+
+    id = Serial(primary_key=True)
+    code = Varchar(length=40, unique=True, index=True)
+    procedure_code = Varchar(length=20, index=True)
+    receiving_unit = Varchar(length=20, index=True)
+    channel = SmallInt(default=2)  # 1 counter, 2 online, 3 post
+    applicant_id = Integer(null=True, default=None, index=True)
+    applicant_name = Varchar(length=120, default="")
+    applicant_cccd = Varchar(length=12, default="")
+    applicant_phone = Varchar(length=20, default="")
+    applicant_email = Varchar(length=254, default="")
+    form = JSON(default="{}")
+    status = SmallInt(index=True)
+    step = SmallInt(default=0)
+    step_unit = Varchar(length=20, null=True, default=None, index=True)
+    step_role = Varchar(length=20, null=True, default=None)
+    step_started_at = Timestamptz(null=True, default=None)
+    step_due_at = Timestamptz(null=True, default=None, index=True)
+    due_at = Timestamptz(null=True, default=None)
+    original_due_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz()
+    received_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+    returned_at = Timestamptz(null=True, default=None)
+    timeliness = Varchar(length=10, null=True, default=None)
+    supplements = SmallInt(default=0)
+    resume_status = SmallInt(null=True, default=None)
+    apologized = Boolean(default=False)
+    overdue = Boolean(default=False, index=True)
+    outcome = Varchar(length=10, null=True, default=None)
+    signatures = Varchar(length=40, default="")
+    fee_total = Integer(default=0)
+    fee_due = Boolean(default=False)
+    paid = Boolean(default=False)
+    idempotency_key = Varchar(length=120, null=True, default=None, unique=True)
+    version = Integer(default=0)
+    updated_at = Timestamptz()
+
+
+class DossierStep(Table, tablename="dossier_step"):
+    """One leg of the resolution: who held the dossier, when, and whether on time (Form 05)."""
+
+    id = Serial(primary_key=True)
+    dossier_id = Integer(index=True)
+    position = SmallInt()
+    step_key = Varchar(length=40)
+    unit_code = Varchar(length=20)
+    role = Varchar(length=20)
+    handoff = Varchar(length=20, default="internal")
+    started_at = Timestamptz()
+    due_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    timeliness = Varchar(length=10, null=True, default=None)
+    actor = Varchar(length=64, default="")
+
+
+class DossierDocument(Table, tablename="dossier_document"):
+    """A file of the dossier: an upload by the citizen or a document the portal issued."""
+
+    id = Serial(primary_key=True)
+    dossier_id = Integer(index=True)
+    kind = Varchar(length=30)  # upload | supplement | receipt | supplement_request | refusal | …
+    key = Varchar(length=60, default="")
+    filename = Varchar(length=200, default="")
+    content_type = Varchar(length=60)
+    size = Integer()
+    sha256 = Varchar(length=64)
+    path = Varchar(length=300)
+    created_at = Timestamptz()
+
+
+class DossierCounter(Table, tablename="dossier_counter"):
+    """The day's sequence per receiving unit: key is "<unit code>|<YYMMDD>"."""
+
+    key = Varchar(length=40, primary_key=True)
+    last = Integer(default=0)

@@ -79,6 +79,44 @@ class Directory:
                 found.setdefault(u.code, u)
         return [u for u in self.units if u.code in found]
 
+    def resolve(self, selector: str, receiving_code: str) -> UnitRecord | None:
+        """The unit a workflow selector names for a dossier received at ``receiving_code``."""
+        receiving = self.by_code.get(receiving_code)
+        if receiving is None:
+            return None
+        kind, _, key = selector.partition(":")
+        chain = [receiving, *self.ancestors(receiving_code)]
+
+        def first(k: str) -> UnitRecord | None:
+            return next((u for u in chain if u.kind == k), None)
+
+        if kind == "district" and not self.of_kind("district"):
+            kind = self.level_map.get("district", "commune")  # 2025: no districts
+            key = ""
+        match kind, key:
+            case "receiving", _:
+                return receiving
+            case (("province" | "center"), _):
+                return next(iter(self.of_kind(kind)), None)
+            case "department", k:
+                unit = self.by_key.get(k)
+                return unit if unit and unit.kind == "department" else None
+            case (("district" | "commune"), ""):
+                return first(kind)
+            case "district", k:
+                district = first("district")
+                return self.by_key.get(f"{district.key}-{k}") if district else None
+            case "commune", k:
+                if receiving.kind == "commune_agency" and receiving.key.endswith("-" + k):
+                    return receiving
+                commune = first("commune")
+                return (
+                    next((c for c in self.children(commune.code) if c.key.endswith("-" + k)), None)
+                    if commune
+                    else None
+                )
+        return None
+
     def tree(self) -> list[dict[str, Any]]:
         def node(u: UnitRecord) -> dict[str, Any]:
             return {

@@ -75,3 +75,19 @@ def test_a_malformed_file_names_the_field():
         parse_province(text.replace('code = "000.00.00.H63"', 'code = "00.00.00.H63"', 1))
     with pytest.raises(msgspec.ValidationError, match="unknown field"):
         parse_province(text.replace('place = "Yên Bái"', 'place = "Yên Bái"\ncapital = "x"', 1))
+
+
+@pytest.mark.parametrize("key", ["yen-bai-2021", "lao-cai-2025"])
+def test_every_workflow_step_of_the_catalogue_has_a_unit_in_both_geographies(key):
+    from app.domain.directory import Directory, UnitRecord
+    from procedures.loader import load_catalogue
+
+    pf, units = load(key)
+    d = Directory((UnitRecord(u.code, u.key, u.name, u.kind, u.level, u.parent_code, u.one_stop_name) for u in units),
+                  pf.level_map)
+    for p in load_catalogue():
+        receivers = d.receiving_units(p.receiving)
+        assert receivers, p.code
+        for r in receivers:
+            for step in p.workflow:
+                assert d.resolve(step.unit, r.code) is not None, (p.code, r.key, step.unit)

@@ -54,3 +54,35 @@ def test_unit_scope_is_the_subtree():
     assert d.is_within("001.01.60.H63", "000.00.60.H63")
     assert not d.is_within("000.00.60.H63", "000.01.60.H63")
     assert [u.key for u in d.ancestors("000.01.60.H63")] == ["tp", "ubnd"]
+
+
+def test_workflow_selectors_resolve_from_the_receiving_unit():
+    d = Directory(
+        _units(with_districts=True)
+        + [
+            UnitRecord(
+                "000.60.60.H63",
+                "tp-tu-phap",
+                "Phòng Tư pháp",
+                "district_office",
+                "district",
+                "000.00.60.H63",
+                "",
+            ),
+        ]
+    )
+    commune = "000.01.60.H63"
+    assert d.resolve("receiving", commune).key == "xa-a"
+    assert d.resolve("commune", commune).key == "xa-a"
+    assert d.resolve("commune:cong-an", commune).key == "xa-a-cong-an"
+    assert d.resolve("district", commune).key == "tp"
+    assert d.resolve("district:tu-phap", commune).key == "tp-tu-phap"
+    assert d.resolve("department:tu-phap", commune).key == "tu-phap"
+    assert d.resolve("center", commune).key == "tt"
+    assert d.resolve("commune", "001.01.60.H63").key == "xa-a"  # received by the commune police
+
+
+def test_without_districts_district_selectors_land_on_the_commune():
+    d = Directory(_units(with_districts=False), {"district": "commune"})
+    assert d.resolve("district:tu-phap", "000.01.60.H63").key == "xa-a"
+    assert d.resolve("district", "000.01.60.H63").key == "xa-a"

@@ -56,6 +56,10 @@ class Settings:
     #: Receipts after this hour start counting the next working day (Decree 61 Art. 18) [U].
     cutoff_hour: int = 15
     debug: bool = field(default_factory=lambda: _env("PORTAL_DEBUG") == "1")
+    #: Where uploaded and issued files live (content-addressed).
+    uploads_dir: Path = field(
+        default_factory=lambda: Path(_env("PORTAL_UPLOADS_DIR", str(VAR_DIR / "uploads")))
+    )
 
 
 @functools.cache

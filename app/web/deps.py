@@ -8,8 +8,10 @@ from litestar.di import NamedDependency, Provide
 from app.domain.clock import Clock
 from app.domain.directory import Directory
 from app.services.accounts import AccountService
+from app.services.calendar import default_calendar
 from app.services.catalogue import CatalogueService
 from app.services.directory import load_directory
+from app.services.dossiers import DossierService
 from procedures.loader import default_catalogue
 
 _catalogue_services: dict[int, CatalogueService] = {}
@@ -38,9 +40,18 @@ def provide_account_service(
     return AccountService(clock, directory)
 
 
+def provide_dossier_service(
+    state: State, clock: NamedDependency[Clock], directory: NamedDependency[Directory]
+) -> DossierService:
+    return DossierService(
+        clock, directory, default_catalogue(), default_calendar(), state.settings.uploads_dir
+    )
+
+
 DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "directory": Provide(provide_directory),
     "catalogue": Provide(provide_catalogue_service, sync_to_thread=False),
     "accounts": Provide(provide_account_service, sync_to_thread=False),
+    "dossiers": Provide(provide_dossier_service, sync_to_thread=False),
 }

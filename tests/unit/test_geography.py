@@ -83,8 +83,10 @@ def test_every_workflow_step_of_the_catalogue_has_a_unit_in_both_geographies(key
     from procedures.loader import load_catalogue
 
     pf, units = load(key)
-    d = Directory((UnitRecord(u.code, u.key, u.name, u.kind, u.level, u.parent_code, u.one_stop_name) for u in units),
-                  pf.level_map)
+    d = Directory(
+        (UnitRecord(u.code, u.key, u.name, u.kind, u.level, u.parent_code, u.one_stop_name) for u in units),
+        pf.level_map,
+    )
     for p in load_catalogue():
         receivers = d.receiving_units(p.receiving)
         assert receivers, p.code

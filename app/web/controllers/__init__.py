@@ -1,6 +1,7 @@
 from app.web.controllers.account import AccountController
 from app.web.controllers.admin import AdminPagesController
 from app.web.controllers.api import AdminApiController, ApiController, AuditApiController
+from app.web.controllers.dossiers import DossierApiController
 from app.web.controllers.public import PublicController, health
 
 CONTROLLERS = [
@@ -10,5 +11,6 @@ CONTROLLERS = [
     ApiController,
     AdminApiController,
     AuditApiController,
+    DossierApiController,
     health,
 ]

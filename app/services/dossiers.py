@@ -1,0 +1,645 @@
+"""Dossiers: submission, actions through the state machine, views and queues.
+
+Every state change is one write transaction holding the dossier update (guarded by
+its version, so two officers acting at once cannot both win), the hand-off rows of
+Form 05 and the audit event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from app.db.engine import engine_name, write_transaction
+from app.db.tables import AuditEvent, Dossier, DossierCounter, DossierDocument, DossierStep
+from app.domain.calendar import WorkingCalendar, classify
+from app.domain.clock import VN_TZ, Clock
+from app.domain.directory import Directory
+from app.domain.dossier_code import make_code, parse_code
+from app.domain.lifecycle import (
+    Action,
+    Command,
+    DossierState,
+    Outcome,
+    Refusal,
+    RefusalKind,
+    Status,
+    allowed_actions,
+    apply,
+)
+from app.domain.lifecycle import Actor as LifecycleActor
+from app.domain.roles import Role
+from app.services import audit
+from app.services.accounts import UserView
+from app.services.audit import AuditEntry
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from procedures.fees import quote
+from procedures.forms import validate_form
+from procedures.loader import Catalogue
+from procedures.schema import Procedure
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES_PER_DOCUMENT = 10
+#: What an upload must start with to be what it claims (content, not the file name).
+SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+CLOSING = {Status.NOT_RECEIVED, Status.STOPPED, Status.RESOLVED}
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    key: str
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Submission:
+    procedure_code: str
+    unit_code: str
+    form: Any
+    files: tuple[UploadedFile, ...] = ()
+    idempotency_key: str | None = None
+    #: 1 counter, 2 online, 3 post.
+    channel: int = 2
+    #: For counter and postal submissions, who the applicant is.
+    applicant_name: str = ""
+    applicant_cccd: str = ""
+    applicant_phone: str = ""
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    action: str
+    reasons: tuple[str, ...] = ()
+    new_due_at: datetime | None = None
+
+
+@dataclass
+class StoredFile:
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    path: str
+
+
+def sniff(content: bytes) -> str | None:
+    return next((kind for magic, kind in SIGNATURES.items() if content.startswith(magic)), None)
+
+
+@dataclass
+class DossierService:
+    clock: Clock
+    directory: Directory
+    catalogue: Catalogue
+    calendar: WorkingCalendar
+    uploads_dir: Path
+
+    # --- submission --------------------------------------------------------------------
+
+    async def submit(self, spec: Submission, actor: UserView, ip: str = "") -> dict[str, Any]:
+        p = self.catalogue.get(spec.procedure_code)
+        if p is None:
+            raise Invalid("Thủ tục hành chính không tồn tại.", {"procedure_code": "Không có thủ tục này."})
+        errors: dict[str, str] = {}
+        receivers = self.directory.receiving_units(p.receiving)
+        unit_code = spec.unit_code or (receivers[0].code if len(receivers) == 1 else "")
+        if unit_code not in {u.code for u in receivers}:
+            errors["unit_code"] = "Hãy chọn nơi tiếp nhận hồ sơ của thủ tục này."
+        counter = spec.channel in (1, 3)
+        if counter and not (actor.role is Role.RECEPTION and actor.unit_code == unit_code):
+            raise Forbidden(
+                "Chỉ Bộ phận Một cửa nơi tiếp nhận được nhập hồ sơ nộp trực tiếp hoặc qua bưu chính."
+            )
+        if not counter and actor.role is not Role.CITIZEN:
+            raise Forbidden("Hồ sơ trực tuyến do công dân nộp từ tài khoản của mình.")
+        if counter and not spec.applicant_name.strip():
+            errors["applicant_name"] = "Vui lòng nhập họ tên người nộp hồ sơ."
+        if not isinstance(spec.form, dict):
+            errors["form"] = "Tờ khai phải là một đối tượng JSON."
+        else:
+            errors.update({f"form.{k}": v for k, v in validate_form(p, spec.form).items()})
+        stored, file_errors = self._store_files(p, spec.files)
+        errors.update(file_errors)
+        if errors:
+            raise Invalid("Hồ sơ chưa hợp lệ, vui lòng sửa các mục được đánh dấu.", errors)
+
+        now = self.clock.now()
+        fee = quote(p, spec.form, online=spec.channel == 2)
+        key = f"{actor.id}:{spec.idempotency_key}" if spec.idempotency_key else None
+        async with write_transaction():
+            if key:
+                if engine_name() == "postgres":  # serialise the same key's check-then-insert
+                    await Dossier.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+                existing = await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
+                if existing:  # a second click or a second tab: the same dossier
+                    return await self._view_row(await self._row(existing["code"]), actor)
+            code = str(make_code(unit_code, now, await self._next_sequence(unit_code, now)))
+            row = (
+                await Dossier.insert(
+                    Dossier(
+                        code=code,
+                        procedure_code=p.code,
+                        receiving_unit=unit_code,
+                        channel=spec.channel,
+                        applicant_id=None if counter else actor.id,
+                        applicant_name=spec.applicant_name.strip() if counter else actor.full_name,
+                        applicant_cccd=spec.applicant_cccd if counter else actor.username,
+                        applicant_phone=spec.applicant_phone if counter else actor.phone,
+                        applicant_email="" if counter else actor.email,
+                        form=json.dumps(spec.form, ensure_ascii=False),
+                        status=int(Status.SUBMITTED),
+                        step=0,
+                        step_unit=unit_code,
+                        step_role=p.workflow[0].role,
+                        submitted_at=now,
+                        fee_total=fee.total,
+                        fee_due=fee.total > 0,
+                        idempotency_key=key,
+                        updated_at=now,
+                    )
+                ).returning(Dossier.id)
+            )[0]
+            for f in stored:
+                await DossierDocument.insert(
+                    DossierDocument(
+                        dossier_id=row["id"],
+                        kind="upload",
+                        key=f.key,
+                        filename=f.filename,
+                        content_type=f.content_type,
+                        size=f.size,
+                        sha256=f.sha256,
+                        path=f.path,
+                        created_at=now,
+                    )
+                )
+            await audit.record(
+                self.clock,
+                self._actor(actor, ip),
+                AuditEntry(
+                    "dossier.submit",
+                    "dossier",
+                    code,
+                    dossier_code=code,
+                    status_after=int(Status.SUBMITTED),
+                    details={
+                        "procedure": p.code,
+                        "channel": spec.channel,
+                        "files": len(stored),
+                        "fee": fee.total,
+                    },
+                ),
+            )
+        return await self._view_row(await self._row(code), actor)
+
+    async def _next_sequence(self, unit_code: str, now: datetime) -> int:
+        # One statement, atomic on both databases: concurrent submissions get distinct numbers.
+        key = f"{unit_code}|{now.astimezone(VN_TZ):%y%m%d}"
+        rows = await DossierCounter.raw(
+            "INSERT INTO dossier_counter (key, last) VALUES ({}, 1) "
+            "ON CONFLICT (key) DO UPDATE SET last = dossier_counter.last + 1 RETURNING last",
+            key,
+        )
+        return rows[0]["last"]
+
+    def _store_files(
+        self, p: Procedure, files: tuple[UploadedFile, ...]
+    ) -> tuple[list[StoredFile], dict[str, str]]:
+        errors: dict[str, str] = {}
+        documents = {d.key: d for d in p.documents}
+        per_key: dict[str, int] = {}
+        stored: list[StoredFile] = []
+        for f in files:
+            field_name = f"files.{f.key}"
+            if f.key not in documents:
+                errors[field_name] = "Thủ tục này không có thành phần hồ sơ này."
+                continue
+            per_key[f.key] = per_key.get(f.key, 0) + 1
+            if per_key[f.key] > MAX_FILES_PER_DOCUMENT:
+                errors[field_name] = f"Tối đa {MAX_FILES_PER_DOCUMENT} tệp cho mỗi thành phần hồ sơ."
+            elif not f.content:
+                errors[field_name] = f"Tệp {f.filename or ''} rỗng.".replace("  ", " ")
+            elif len(f.content) > MAX_FILE_BYTES:
+                errors[field_name] = f"Tệp {f.filename} vượt quá {MAX_FILE_BYTES // (1024 * 1024)} MB."
+            elif (kind := sniff(f.content)) is None:
+                errors[field_name] = (
+                    f"Tệp {f.filename} không phải PDF, JPEG hoặc PNG (kiểm tra theo nội dung tệp)."
+                )
+            else:
+                stored.append(self._write(f, kind))
+        for d in p.documents:
+            if d.required and not per_key.get(d.key):
+                errors.setdefault(f"files.{d.key}", f"Thiếu thành phần hồ sơ bắt buộc: {d.name}.")
+        return stored, errors
+
+    def _write(self, f: UploadedFile, kind: str) -> StoredFile:
+        digest = hashlib.sha256(f.content).hexdigest()
+        # Content-addressed: a repeated upload is one file; an aborted submission leaves
+        # at most an unreferenced file, never a row pointing at nothing.
+        path = self.uploads_dir / digest[:2] / f"{digest}.{EXTENSIONS[kind]}"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(f.content)
+            tmp.replace(path)
+        name = Path(f.filename or "tep").name[:200]
+        return StoredFile(f.key, name, kind, len(f.content), digest, str(path))
+
+    # --- actions -----------------------------------------------------------------------
+
+    async def act(self, code: str, request: ActionRequest, actor: UserView, ip: str = "") -> dict[str, Any]:
+        try:
+            action = Action(request.action)
+        except ValueError:
+            raise Invalid(
+                f"Thao tác không hợp lệ: {request.action}.",
+                {"action": "Một trong: " + ", ".join(a.value for a in Action)},
+            ) from None
+        if action is Action.SUPPLEMENT:
+            raise Invalid("Bổ sung hồ sơ qua địa chỉ …/supplement kèm tệp.", {"action": "Dùng …/supplement."})
+        return await self._transition(
+            code, action, actor, ip, reasons=request.reasons, new_due_at=request.new_due_at
+        )
+
+    async def supplement(
+        self, code: str, files: tuple[UploadedFile, ...], actor: UserView, ip: str = ""
+    ) -> dict[str, Any]:
+        row = await self._row(code)
+        p = self.catalogue.get(row["procedure_code"])
+        if not files:
+            raise Invalid("Hãy đính kèm các giấy tờ được yêu cầu bổ sung.", {"files": "Chưa có tệp nào."})
+        stored, errors = self._store_files(p, files)
+        errors = {k: v for k, v in errors.items() if not v.startswith("Thiếu thành phần")}
+        if errors:
+            raise Invalid("Tệp bổ sung chưa hợp lệ.", errors)
+        return await self._transition(code, Action.SUPPLEMENT, actor, ip, files=stored)
+
+    async def _transition(
+        self,
+        code: str,
+        action: Action,
+        user: UserView,
+        ip: str,
+        *,
+        reasons: tuple[str, ...] = (),
+        new_due_at: datetime | None = None,
+        files: list[StoredFile] | None = None,
+    ) -> dict[str, Any]:
+        now = self.clock.now()
+        async with write_transaction():
+            row = await self._row(code)
+            p = self.catalogue.get(row["procedure_code"])
+            state = self._state(row, p)
+            actor = self._lifecycle_actor(row, user)
+            due_at = None
+            if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
+                due_at = self.calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
+            result = apply(
+                state,
+                Command(
+                    action,
+                    actor,
+                    now,
+                    reasons=tuple(r.strip() for r in reasons if r.strip()),
+                    new_due_at=new_due_at,
+                    due_at=due_at,
+                ),
+                self.calendar,
+            )
+            if isinstance(result, Refusal):
+                raise {RefusalKind.STATE: Conflict, RefusalKind.ACTOR: Forbidden, RefusalKind.INPUT: Invalid}[
+                    result.kind
+                ](result.reason)
+            after = result.after
+            changes: dict[Any, Any] = {
+                Dossier.status: int(after.status),
+                Dossier.step: after.step,
+                Dossier.supplements: after.supplements,
+                Dossier.resume_status: int(after.resume_status) if after.resume_status else None,
+                Dossier.apologized: after.apologized,
+                Dossier.due_at: after.due_at,
+                Dossier.outcome: after.outcome.value if after.outcome else None,
+                Dossier.signatures: ",".join(sorted(after.signatures)),
+                Dossier.paid: after.paid,
+                Dossier.version: row["version"] + 1,
+                Dossier.updated_at: now,
+            }
+            if action is Action.RECEIVE:
+                changes[Dossier.received_at] = now
+                changes[Dossier.original_due_at] = after.due_at
+            moved = after.step != state.step or action is Action.RECEIVE
+            if moved:
+                await self._close_step(row, now, user)
+                step = p.workflow[after.step]
+                unit = self.directory.resolve(step.unit, row["receiving_unit"])
+                step_due = self.calendar.add_working_hours(now, step.hours)
+                changes.update(
+                    {
+                        Dossier.step_unit: unit.code if unit else None,
+                        Dossier.step_role: step.role,
+                        Dossier.step_started_at: now,
+                        Dossier.step_due_at: step_due,
+                    }
+                )
+                await DossierStep.insert(
+                    DossierStep(
+                        dossier_id=row["id"],
+                        position=after.step,
+                        step_key=step.key,
+                        unit_code=unit.code if unit else "",
+                        role=step.role,
+                        handoff=step.handoff,
+                        started_at=now,
+                        due_at=step_due,
+                    )
+                )
+            if after.status in CLOSING and state.status not in CLOSING:
+                changes[Dossier.finished_at] = now
+                if after.due_at:
+                    changes[Dossier.timeliness] = classify(now, after.due_at).value
+            if after.status is Status.RETURNED:
+                changes[Dossier.returned_at] = now
+                await self._close_step(row, now, user)
+            if after.status.is_terminal or after.status is Status.STOPPED:
+                changes.update({Dossier.step_unit: None, Dossier.step_role: None, Dossier.step_due_at: None})
+                if action in (Action.REJECT, Action.STOP):
+                    await self._close_step(row, now, user)
+            updated = (
+                await Dossier.update(changes)
+                .where((Dossier.id == row["id"]) & (Dossier.version == row["version"]))
+                .returning(Dossier.id)
+            )
+            if not updated:
+                raise Conflict("Hồ sơ vừa được người khác xử lý; vui lòng tải lại để xem trạng thái mới.")
+            for f in files or []:
+                await DossierDocument.insert(
+                    DossierDocument(
+                        dossier_id=row["id"],
+                        kind="supplement",
+                        key=f.key,
+                        filename=f.filename,
+                        content_type=f.content_type,
+                        size=f.size,
+                        sha256=f.sha256,
+                        path=f.path,
+                        created_at=now,
+                    )
+                )
+            await audit.record(
+                self.clock,
+                self._actor(user, ip),
+                AuditEntry(
+                    f"dossier.{action.value}",
+                    "dossier",
+                    code,
+                    dossier_code=code,
+                    status_before=int(state.status),
+                    status_after=int(after.status),
+                    details={
+                        "events": [e.name for e in result.events],
+                        "reasons": list(reasons),
+                        **({"new_due_at": new_due_at.isoformat()} if new_due_at else {}),
+                    },
+                ),
+            )
+        return await self._view_row(await self._row(code), user)
+
+    async def _close_step(self, row: dict, now: datetime, user: UserView) -> None:
+        open_step = await (
+            DossierStep.select()
+            .where((DossierStep.dossier_id == row["id"]) & DossierStep.finished_at.is_null())
+            .order_by(DossierStep.id, ascending=False)
+            .first()
+        )
+        if open_step:
+            await DossierStep.update(
+                {
+                    DossierStep.finished_at: now,
+                    DossierStep.actor: user.username,
+                    DossierStep.timeliness: classify(now, open_step["due_at"]).value,
+                }
+            ).where(DossierStep.id == open_step["id"])
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def _row(self, code: str) -> dict[str, Any]:
+        if parse_code(code) is None:
+            raise NotFound(f"Mã hồ sơ {code} không đúng định dạng (ví dụ 000.01.60.H63-210315-0001).")
+        row = await Dossier.select().where(Dossier.code == code).first()
+        if row is None:
+            raise NotFound(f"Không tìm thấy hồ sơ mã {code}.")
+        return row
+
+    def _state(self, row: dict, p: Procedure) -> DossierState:
+        return DossierState(
+            status=Status(row["status"]),
+            step_roles=tuple(s.role for s in p.workflow),
+            due_at=row["due_at"],
+            step=row["step"],
+            supplements=row["supplements"],
+            resume_status=Status(row["resume_status"]) if row["resume_status"] else None,
+            apologized=row["apologized"],
+            outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+            signatures=frozenset(filter(None, row["signatures"].split(","))),
+            fee_due=row["fee_due"],
+            paid=row["paid"],
+        )
+
+    def _lifecycle_actor(self, row: dict, user: UserView | None) -> LifecycleActor:
+        if user is None:
+            return LifecycleActor("anonymous")
+        return LifecycleActor(
+            role=user.role.value,
+            is_owner=user.role is Role.CITIZEN and row["applicant_id"] == user.id,
+            holds_step=bool(row["step_unit"])
+            and user.unit_code == row["step_unit"]
+            and user.role.value == row["step_role"],
+            at_receiving_unit=user.unit_code == row["receiving_unit"],
+        )
+
+    @staticmethod
+    def _actor(user: UserView, ip: str) -> audit.Actor:
+        return audit.Actor(user.id, user.username, user.role.value, ip)
+
+    async def entitled(self, row: dict, user: UserView | None) -> bool:
+        if user is None:
+            return False
+        if user.role in (Role.ADMIN, Role.AUDITOR):
+            return True
+        if user.role is Role.CITIZEN:
+            return row["applicant_id"] == user.id
+        if not user.unit_code:
+            return False
+        units = {row["receiving_unit"], row["step_unit"]} | {
+            s["unit_code"]
+            for s in await DossierStep.select(DossierStep.unit_code).where(
+                DossierStep.dossier_id == row["id"]
+            )
+        }
+        return any(u and self.directory.is_within(u, user.unit_code) for u in units)
+
+    async def view(self, code: str, user: UserView | None, ip: str = "") -> dict[str, Any]:
+        row = await self._row(code)
+        if not await self.entitled(row, user):
+            p = self.catalogue.get(row["procedure_code"])
+            # Circular 01/2018 Art. 16: without sign-in, only the code and the completion status.
+            return {
+                "code": row["code"],
+                "procedure": {"code": p.code, "name": p.name},
+                "status": row["status"],
+                "status_name": Status(row["status"]).label,
+                "appointment_at": _iso(row["due_at"]),
+            }
+        async with write_transaction():  # reading personal data is itself an audited act
+            await audit.record(
+                self.clock,
+                self._actor(user, ip),
+                AuditEntry("dossier.view", "dossier", code, dossier_code=code),
+            )
+        return await self._view_row(row, user)
+
+    async def _view_row(self, row: dict, user: UserView | None) -> dict[str, Any]:
+        p = self.catalogue.get(row["procedure_code"])
+        state = self._state(row, p)
+        history = (
+            await AuditEvent.select(
+                AuditEvent.seq,
+                AuditEvent.at,
+                AuditEvent.action,
+                AuditEvent.actor,
+                AuditEvent.actor_role,
+                AuditEvent.status_before,
+                AuditEvent.status_after,
+            )
+            .where((AuditEvent.dossier_code == row["code"]) & (AuditEvent.action != "dossier.view"))
+            .order_by(AuditEvent.seq)
+        )
+        now = self.clock.now()
+        open_ = not state.status.is_terminal and state.status is not Status.RESOLVED
+        return {
+            "code": row["code"],
+            "status": row["status"],
+            "status_name": state.status.label,
+            "procedure_code": p.code,
+            "procedure_name": p.name,
+            "channel": row["channel"],
+            "receiving_unit": row["receiving_unit"],
+            "applicant": {
+                "name": row["applicant_name"],
+                "cccd": row["applicant_cccd"],
+                "phone": row["applicant_phone"],
+                "email": row["applicant_email"],
+            },
+            "form": json.loads(row["form"]) if isinstance(row["form"], str) else row["form"],
+            "current_step": {
+                "unit_code": row["step_unit"],
+                "role": row["step_role"],
+                "due_at": _iso(row["step_due_at"]),
+            }
+            if row["step_unit"]
+            else None,
+            "appointment_at": _iso(row["due_at"]),
+            "original_appointment_at": _iso(row["original_due_at"]),
+            "submitted_at": _iso(row["submitted_at"]),
+            "received_at": _iso(row["received_at"]),
+            "finished_at": _iso(row["finished_at"]),
+            "returned_at": _iso(row["returned_at"]),
+            "timeliness": row["timeliness"],
+            "flags": {
+                "overdue": bool(open_ and row["due_at"] and now > row["due_at"]),
+                "apologized": row["apologized"],
+                "supplement_requested": row["supplements"] > 0,
+                "outcome": row["outcome"],
+                "signatures": sorted(state.signatures),
+            },
+            "fee": {"total": row["fee_total"], "due": row["fee_due"], "paid": row["paid"]},
+            "history": [
+                {
+                    "seq": h["seq"],
+                    "at": _iso(h["at"]),
+                    "action": h["action"],
+                    "actor": h["actor"],
+                    "role": h["actor_role"],
+                    "status_before": h["status_before"],
+                    "status_after": h["status_after"],
+                }
+                for h in history
+            ],
+            "allowed_actions": [a.value for a in allowed_actions(state, self._lifecycle_actor(row, user))],
+        }
+
+    async def queue(
+        self, user: UserView, *, status: int | None = None, after: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """A citizen's own dossiers (newest first) or an officer's queue (most urgent first)."""
+        cols = (
+            Dossier.code,
+            Dossier.procedure_code,
+            Dossier.status,
+            Dossier.due_at,
+            Dossier.step_due_at,
+            Dossier.submitted_at,
+            Dossier.applicant_name,
+            Dossier.receiving_unit,
+            Dossier.id,
+        )
+        if user.role is Role.CITIZEN:
+            query = (
+                Dossier.select(*cols)
+                .where(Dossier.applicant_id == user.id)
+                .order_by(Dossier.id, ascending=False)
+            )
+            if after:
+                query = query.where(Dossier.id < int(after))
+        elif user.role.is_officer:
+            query = (
+                Dossier.select(*cols)
+                .where((Dossier.step_unit == user.unit_code) & (Dossier.step_role == user.role.value))
+                .order_by(Dossier.step_due_at)
+                .order_by(Dossier.id)
+            )
+            if after:
+                due, _, last_id = after.partition("~")
+                cursor = datetime.fromisoformat(due)
+                query = query.where(
+                    (Dossier.step_due_at > cursor)
+                    | ((Dossier.step_due_at == cursor) & (Dossier.id > int(last_id)))
+                )
+        else:
+            raise Forbidden("Kiểm tra viên và quản trị tra cứu hồ sơ theo mã.")
+        if status:
+            query = query.where(Dossier.status == status)
+        rows = await query.limit(limit)
+        now = self.clock.now()
+        return [
+            {
+                "code": r["code"],
+                "procedure_code": r["procedure_code"],
+                "status": r["status"],
+                "status_name": Status(r["status"]).label,
+                "applicant_name": r["applicant_name"],
+                "appointment_at": _iso(r["due_at"]),
+                "step_due_at": _iso(r["step_due_at"]),
+                "submitted_at": _iso(r["submitted_at"]),
+                "overdue": bool(r["due_at"] and now > r["due_at"] and r["status"] not in (3, 8, 9, 10)),
+                "cursor": (
+                    f"{r['step_due_at'].isoformat()}~{r['id']}"
+                    if user.role.is_officer and r["step_due_at"]
+                    else str(r["id"])
+                ),
+            }
+            for r in rows
+        ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(VN_TZ).isoformat(timespec="seconds")

@@ -223,3 +223,148 @@ async def test_someone_elses_dossier_is_not_shown(client):
         f"/api/v1/dossiers/{code}/actions", headers=stranger, json={"action": "withdraw"}
     )
     assert withdraw.status_code == 403
+
+
+HKD_FORM = {
+    "ten_ho_kinh_doanh": "Tạp hóa Bình Minh",
+    "dia_diem": "Thôn 3",
+    "nganh_nghe": "Bán lẻ hàng tạp hóa",
+    "von_kinh_doanh": 50000000,
+    "so_lao_dong": 2,
+    "ho_ten": "Hà Văn Bình",
+    "ngay_sinh": "1985-04-02",
+    "so_cccd": "015085001122",
+    "dien_thoai": "0912000111",
+}
+
+
+async def act(client, code, headers, action, **body):
+    response = await client.post(
+        f"/api/v1/dossiers/{code}/actions", headers=headers, json={"action": action, **body}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_district_procedure_received_at_a_commune_goes_up_and_comes_back(client, clock):
+    from datetime import timedelta
+
+    _, citizen = await _citizen(client)
+    tree = (await client.get("/api/v1/units")).json()
+    district = next(c for c in tree[0]["children"] if c["kind"] == "district")
+    commune = next(c for c in district["children"] if c["kind"] == "commune")
+    office = next(c for c in district["children"] if c["key"].endswith("-tai-chinh-ke-hoach"))
+    files = [
+        ("giay_de_nghi", ("de-nghi.pdf", PDF, "application/pdf")),
+        ("cccd_chu_ho", ("cccd.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 16, "image/jpeg")),
+    ]
+    response = await client.post(
+        "/api/v1/dossiers",
+        headers=citizen,
+        files=files,
+        data={"procedure_code": "1.001612", "unit_code": commune["code"], "form": json.dumps(HKD_FORM)},
+    )
+    assert response.status_code == 201, response.text
+    d = response.json()
+    assert d["fee"]["total"] == 0  # free online
+    code = d["code"]
+    reception = await bearer(client, f"motcua.{commune['key']}")
+    d = await act(client, code, reception, "receive")
+    assert d["appointment_at"] == "2021-03-18T17:00:00+07:00"  # 3 working days
+    d = await act(client, code, reception, "forward")
+    assert d["current_step"]["unit_code"] == office["code"]  # liên thông to the district office
+    office_specialist = await bearer(client, f"chuyenvien.{office['key']}")
+    assert code in [
+        x["code"] for x in (await client.get("/api/v1/dossiers", headers=office_specialist)).json()
+    ]
+    clock.advance(timedelta(days=1))  # tokens last 8 hours: sign in again the next day
+    office_specialist = await bearer(client, f"chuyenvien.{office['key']}")
+    d = await act(client, code, office_specialist, "forward")
+    office_leader = await bearer(client, f"lanhdao.{office['key']}")
+    d = await act(client, code, office_leader, "approve")
+    assert d["current_step"]["unit_code"] == commune["code"] and d["timeliness"] == "early"
+    clerk = await bearer(client, f"vanthu.{commune['key']}")
+    assert (await act(client, code, clerk, "return_result"))["status"] == 10
+    # the district office can see the dossier it handled; another commune cannot
+    assert "applicant" in (await client.get(f"/api/v1/dossiers/{code}", headers=office_specialist)).json()
+
+
+async def test_a_supplement_round_restarts_the_clock(client, clock):
+    from datetime import timedelta
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    reception = await bearer(client, f"motcua.{commune['key']}")
+    await act(client, code, reception, "receive")
+    await act(client, code, reception, "forward")
+    specialist = await bearer(client, f"chuyenvien.{commune['key']}")
+    d = await act(
+        client,
+        code,
+        specialist,
+        "request_supplement",
+        reasons=["Giấy chứng sinh bản chụp bị mờ", "Tờ khai thiếu chữ ký người đi khai sinh"],
+    )
+    assert (
+        d["status"] == 5 and "supplement" not in d["allowed_actions"]
+    )  # the officer cannot answer for the citizen
+    clock.advance(timedelta(days=2))  # Wednesday 17/3 09:00
+    username, citizen = await _citizen(client)
+    specialist = await bearer(client, f"chuyenvien.{commune['key']}")
+    answered = await client.post(
+        f"/api/v1/dossiers/{code}/supplement",
+        headers=citizen,
+        files=[("giay_chung_sinh", ("ro-hon.pdf", PDF, "application/pdf"))],
+    )
+    assert answered.status_code == 200, answered.text
+    d = answered.json()
+    assert d["status"] == 4 and d["appointment_at"] == "2021-03-17T17:00:00+07:00"  # same day, counted afresh
+    again = await client.post(
+        f"/api/v1/dossiers/{code}/actions",
+        headers=specialist,
+        json={"action": "request_supplement", "reasons": ["Thêm nữa"]},
+    )
+    assert again.status_code == 409 and "một lần" in again.json()["detail"]
+
+
+async def test_a_refusal_after_appraisal_and_an_apology(client, clock):
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    reception = await bearer(client, f"motcua.{commune['key']}")
+    specialist = await bearer(client, f"chuyenvien.{commune['key']}")
+    refused = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    await act(client, refused, reception, "receive")
+    await act(client, refused, reception, "forward")
+    d = await act(
+        client, refused, specialist, "refuse", reasons=["Trẻ đã được đăng ký khai sinh tại nơi khác"]
+    )
+    assert d["status"] == 9 and d["flags"]["outcome"] == "refused"
+
+    # Same-day procedures cannot be apologised for on their due day; a 3-working-day one can.
+    files = [
+        ("giay_de_nghi", ("de-nghi.pdf", PDF, "application/pdf")),
+        ("cccd_chu_ho", ("c.pdf", PDF, "application/pdf")),
+    ]
+    tree = (await client.get("/api/v1/units")).json()
+    district = next(c for c in tree[0]["children"] if c["kind"] == "district")
+    code = (
+        await client.post(
+            "/api/v1/dossiers",
+            headers=citizen,
+            files=files,
+            data={"procedure_code": "1.001612", "unit_code": district["code"], "form": json.dumps(HKD_FORM)},
+        )
+    ).json()["code"]
+    district_reception = await bearer(client, f"motcua.{district['key']}")
+    await act(client, code, district_reception, "receive")
+    d = await act(
+        client,
+        code,
+        district_reception,
+        "apologize",
+        reasons=["Cần xác minh địa điểm kinh doanh"],
+        new_due_at="2021-03-23T17:00:00+07:00",
+    )
+    assert d["flags"]["apologized"] and d["appointment_at"] == "2021-03-23T17:00:00+07:00"
+    assert d["original_appointment_at"] == "2021-03-18T17:00:00+07:00"

@@ -155,3 +155,18 @@ class DossierCounter(Table, tablename="dossier_counter"):
 
     key = Varchar(length=40, primary_key=True)
     last = Integer(default=0)
+
+
+class Notification(Table, tablename="notification"):
+    """Outbox of messages to citizens (email / SMS); a pluggable sender delivers them."""
+
+    id = Serial(primary_key=True)
+    dossier_code = Varchar(length=40, index=True)
+    user_id = Integer(null=True, default=None, index=True)
+    channel = Varchar(length=10)  # email | sms
+    recipient = Varchar(length=254)
+    subject = Varchar(length=200, default="")
+    body = Text()
+    created_at = Timestamptz()
+    status = Varchar(length=12, default="pending")  # pending | recorded | sent | failed
+    sent_at = Timestamptz(null=True, default=None)

@@ -32,8 +32,9 @@ from app.domain.lifecycle import (
     apply,
 )
 from app.domain.lifecycle import Actor as LifecycleActor
+from app.domain.messages import message_for
 from app.domain.roles import Role
-from app.services import audit
+from app.services import audit, notifications
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -48,6 +49,8 @@ MAX_FILES_PER_DOCUMENT = 10
 SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 CLOSING = {Status.NOT_RECEIVED, Status.STOPPED, Status.RESOLVED}
+#: Statuses in which the time limit runs (not while waiting for a supplement).
+RUNNING_CLOCK = (Status.RECEIVED, Status.PROCESSING, Status.PAYMENT_REQUESTED, Status.WITHDRAWAL_REQUESTED)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class DossierService:
     catalogue: Catalogue
     calendar: WorkingCalendar
     uploads_dir: Path
+    base_url: str = ""
 
     # --- submission --------------------------------------------------------------------
 
@@ -180,6 +184,17 @@ class DossierService:
                         created_at=now,
                     )
                 )
+            await self._notify(
+                "submit",
+                code,
+                p,
+                row_owner=None if counter else actor.id,
+                name=spec.applicant_name if counter else actor.full_name,
+                email="" if counter else actor.email,
+                phone=spec.applicant_phone if counter else actor.phone,
+                due_at=None,
+                now=now,
+            )
             await audit.record(
                 self.clock,
                 self._actor(actor, ip),
@@ -378,6 +393,18 @@ class DossierService:
             )
             if not updated:
                 raise Conflict("Hồ sơ vừa được người khác xử lý; vui lòng tải lại để xem trạng thái mới.")
+            await self._notify(
+                action.value,
+                code,
+                p,
+                row_owner=row["applicant_id"],
+                name=row["applicant_name"],
+                email=row["applicant_email"],
+                phone=row["applicant_phone"],
+                due_at=after.due_at,
+                now=now,
+                reasons=tuple(reasons),
+            )
             for f in files or []:
                 await DossierDocument.insert(
                     DossierDocument(
@@ -410,6 +437,34 @@ class DossierService:
                 ),
             )
         return await self._view_row(await self._row(code), user)
+
+    async def _notify(
+        self,
+        action: str,
+        code: str,
+        p: Procedure,
+        *,
+        row_owner: int | None,
+        name: str,
+        email: str,
+        phone: str,
+        due_at: datetime | None,
+        now: datetime,
+        reasons: tuple[str, ...] = (),
+    ) -> None:
+        message = message_for(
+            action,
+            code=code,
+            procedure=p.name,
+            name=name,
+            due_at=due_at,
+            reasons=reasons,
+            portal=self.base_url,
+        )
+        if message:
+            await notifications.enqueue(
+                message, dossier_code=code, user_id=row_owner, email=email, phone=phone, now=now
+            )
 
     async def _close_step(self, row: dict, now: datetime, user: UserView) -> None:
         open_step = await (
@@ -574,6 +629,50 @@ class DossierService:
             ],
             "allowed_actions": [a.value for a in allowed_actions(state, self._lifecycle_actor(row, user))],
         }
+
+    async def raise_overdue_flags(self) -> list[str]:
+        """Flag open dossiers past their appointment (the clock decides, real or simulated).
+
+        A dossier waiting for the citizen's supplement is not counted: its clock is paused.
+        """
+        now = self.clock.now()
+        late = await Dossier.select(Dossier.code, Dossier.status).where(
+            (Dossier.overdue == False)  # noqa: E712 (Piccolo builds SQL from ==)
+            & (Dossier.due_at < now)
+            & Dossier.status.is_in([int(s) for s in RUNNING_CLOCK])
+        )
+        for row in late:
+            async with write_transaction():
+                await Dossier.update({Dossier.overdue: True}).where(Dossier.code == row["code"])
+                await audit.record(
+                    self.clock,
+                    audit.SYSTEM,
+                    AuditEntry(
+                        "dossier.overdue",
+                        "dossier",
+                        row["code"],
+                        dossier_code=row["code"],
+                        status_before=row["status"],
+                        status_after=row["status"],
+                    ),
+                )
+        return [r["code"] for r in late]
+
+    async def notifications(self, code: str, user: UserView) -> list[dict[str, Any]]:
+        row = await self._row(code)
+        if not await self.entitled(row, user):
+            raise Forbidden("Bạn không có quyền xem thông báo của hồ sơ này.")
+        return [
+            {
+                "channel": n["channel"],
+                "recipient": n["recipient"],
+                "subject": n["subject"],
+                "body": n["body"],
+                "status": n["status"],
+                "created_at": _iso(n["created_at"]),
+            }
+            for n in await notifications.for_dossier(code)
+        ]
 
     async def queue(
         self, user: UserView, *, status: int | None = None, after: str | None = None, limit: int = 50

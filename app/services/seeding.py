@@ -166,6 +166,9 @@ async def seed(clock: Clock, *, province: str, admin_password: str, demo_passwor
                     birth_year=year,
                     female=female,
                     created_at=now,
+                    # a reserved example domain, and a number range no operator assigns
+                    email=f"{cccd}@example.vn",
+                    phone=f"0900{cccd[-6:]}",
                 )
                 for a, cccd, year, female in citizens
             ]
@@ -183,7 +186,15 @@ async def seed(clock: Clock, *, province: str, admin_password: str, demo_passwor
             await User.insert(*chunk).on_conflict(
                 target=User.username,
                 action="DO UPDATE",
-                values=[User.password_hash, User.role, User.unit_code, User.full_name, User.active],
+                values=[
+                    User.password_hash,
+                    User.role,
+                    User.unit_code,
+                    User.full_name,
+                    User.active,
+                    User.email,
+                    User.phone,
+                ],
             )
         for key, value in (("province", pf.key), ("level_map", json.dumps(pf.level_map))):
             await Setting.insert(Setting(key=key, value=value)).on_conflict(

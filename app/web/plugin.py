@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from pathlib import Path
@@ -54,8 +55,14 @@ class PortalPlugin(InitPluginProtocol):
     async def _start_database(self) -> None:
         # The pool may already run (tests, the simulator): then it is not ours to close.
         self._owns_pool = await db_engine.start()
+        from app.services.worker import run_forever
+
+        self._worker = asyncio.create_task(run_forever(self.clock, self.settings))
 
     async def _stop_database(self) -> None:
+        worker = getattr(self, "_worker", None)
+        if worker:
+            worker.cancel()
         if getattr(self, "_owns_pool", False):
             await db_engine.stop()
 

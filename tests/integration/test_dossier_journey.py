@@ -4,6 +4,7 @@ and every wrong move refused with the right status, changing nothing."""
 import asyncio
 import json
 import re
+from pathlib import Path
 
 from app.db.tables import AuditEvent, Dossier, DossierStep
 from tests.conftest import bearer
@@ -368,3 +369,53 @@ async def test_a_refusal_after_appraisal_and_an_apology(client, clock):
     )
     assert d["flags"]["apologized"] and d["appointment_at"] == "2021-03-23T17:00:00+07:00"
     assert d["original_appointment_at"] == "2021-03-18T17:00:00+07:00"
+
+
+async def test_the_citizen_is_told_by_email_and_sms_in_the_outbox(client):
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    reception = await bearer(client, f"motcua.{commune['key']}")
+    await act(client, code, reception, "receive")
+    response = await client.get(f"/api/v1/dossiers/{code}/notifications", headers=citizen)
+    assert response.status_code == 200, response.text
+    outbox = response.json()
+    assert [(n["channel"], n["subject"].split("] ")[1]) for n in outbox] == [
+        ("email", "Đã nhận hồ sơ trực tuyến"),
+        ("sms", "Đã nhận hồ sơ trực tuyến"),
+        ("email", "Hồ sơ đã được tiếp nhận"),
+        ("sms", "Hồ sơ đã được tiếp nhận"),
+    ]
+    assert "Ngày hẹn trả kết quả: 15/03/2021 17:00 (+07:00)" in outbox[2]["body"]
+    assert all(n["status"] == "pending" for n in outbox)
+    stranger = await bearer(client, "kiemtra")  # an auditor reads everything
+    assert (await client.get(f"/api/v1/dossiers/{code}/notifications", headers=stranger)).status_code == 200
+
+
+async def test_the_clock_raises_overdue_flags_but_not_while_waiting_for_a_supplement(client, clock):
+    from datetime import timedelta
+
+    from app.services.calendar import default_calendar
+    from app.services.directory import load_directory
+    from app.services.dossiers import DossierService
+    from procedures.loader import default_catalogue
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    reception = await bearer(client, f"motcua.{commune['key']}")
+    running = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    waiting = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    for code in (running, waiting):
+        await act(client, code, reception, "receive")
+    await act(client, waiting, reception, "request_supplement", reasons=["Thiếu chữ ký"])
+    service = DossierService(
+        clock, await load_directory(), default_catalogue(), default_calendar(), Path("/tmp")
+    )
+    assert running not in await service.raise_overdue_flags()  # not yet: due 17:00 today
+    clock.advance(timedelta(days=1))
+    flagged = await service.raise_overdue_flags()
+    assert running in flagged and waiting not in flagged
+    assert running not in await service.raise_overdue_flags()  # raised once
+    assert await AuditEvent.exists().where(
+        (AuditEvent.action == "dossier.overdue") & (AuditEvent.dossier_code == running)
+    )

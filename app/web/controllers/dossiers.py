@@ -113,6 +113,12 @@ class DossierApiController(Controller):
             client_ip(request),
         )
 
+    @get("/{code:str}/notifications", guards=[authenticated], summary="Thông báo đã gửi cho người nộp hồ sơ")
+    async def notifications(
+        self, request: Request, code: FromPath[str], dossiers: NamedDependency[DossierService]
+    ) -> list[dict[str, Any]]:
+        return await dossiers.notifications(code, request.scope["user"])
+
     @post(
         "/{code:str}/supplement",
         guards=[authenticated],

@@ -24,11 +24,13 @@ class UnitRecord:
 
 
 class Directory:
-    def __init__(self, units: Iterable[UnitRecord], level_map: dict[str, str] | None = None):
+    def __init__(self, units: Iterable[UnitRecord], level_map: dict[str, str] | None = None, place: str = ""):
         self.units: tuple[UnitRecord, ...] = tuple(units)
         self.by_code = {u.code: u for u in self.units}
         self.by_key = {u.key: u for u in self.units}
         self.level_map = dict(level_map or {})
+        #: The place name written on documents' date lines ("Yên Bái, ngày …").
+        self.place = place
         kids: dict[str | None, list[UnitRecord]] = defaultdict(list)
         for u in self.units:
             kids[u.parent_code].append(u)

@@ -16,7 +16,7 @@ async def load_directory(*, fresh: bool = False) -> Directory:
     if not fresh and id(engine) in _cache:
         return _cache[id(engine)]
     rows = await Unit.select().order_by(Unit.position)
-    level_map = await Setting.select(Setting.value).where(Setting.key == "level_map").first()
+    settings = {r["key"]: r["value"] for r in await Setting.select()}
     directory = Directory(
         (
             UnitRecord(
@@ -31,7 +31,8 @@ async def load_directory(*, fresh: bool = False) -> Directory:
             )
             for r in rows
         ),
-        json.loads(level_map["value"]) if level_map else {},
+        json.loads(settings.get("level_map") or "{}"),
+        settings.get("place", ""),
     )
     _cache[id(engine)] = directory
     return directory

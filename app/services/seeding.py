@@ -196,7 +196,11 @@ async def seed(clock: Clock, *, province: str, admin_password: str, demo_passwor
                     User.phone,
                 ],
             )
-        for key, value in (("province", pf.key), ("level_map", json.dumps(pf.level_map))):
+        for key, value in (
+            ("province", pf.key),
+            ("level_map", json.dumps(pf.level_map)),
+            ("place", pf.place),
+        ):
             await Setting.insert(Setting(key=key, value=value)).on_conflict(
                 target=Setting.key, action="DO UPDATE", values=[Setting.value]
             )

@@ -11,6 +11,7 @@ from app.services.accounts import AccountService
 from app.services.calendar import default_calendar
 from app.services.catalogue import CatalogueService
 from app.services.directory import load_directory
+from app.services.documents import DocumentService
 from app.services.dossiers import DossierService
 from procedures.loader import default_catalogue
 
@@ -48,10 +49,15 @@ def provide_dossier_service(
     )
 
 
+def provide_document_service(dossiers: NamedDependency[DossierService]) -> DocumentService:
+    return DocumentService(dossiers)
+
+
 DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "directory": Provide(provide_directory),
     "catalogue": Provide(provide_catalogue_service, sync_to_thread=False),
     "accounts": Provide(provide_account_service, sync_to_thread=False),
     "dossiers": Provide(provide_dossier_service, sync_to_thread=False),
+    "documents": Provide(provide_document_service, sync_to_thread=False),
 }

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -17,6 +17,7 @@ from app.domain.roles import Role
 from app.services import audit
 from app.services.accounts import AccountService, NewUser, UserView
 from app.services.catalogue import CatalogueQuery, CatalogueService
+from app.services.documents import DocumentService
 from app.services.security import issue_token
 from app.web.auth import authenticated, roles, unit_in_scope
 from app.web.controllers.account import client_ip
@@ -69,6 +70,26 @@ class ApiController(Controller):
         if directory.get(code) is None:
             raise NotFoundException(f"Không có đơn vị mã {code}.")
         return [user_json(u) for u in await accounts.list_users(unit_code=code, limit=500)]
+
+    @get(
+        "/units/{code:str}/register",
+        tags=["Đơn vị"],
+        guards=[unit_in_scope],
+        summary="Sổ theo dõi hồ sơ (Mẫu 06) của một đơn vị trong một năm, PDF A4",
+    )
+    async def register(
+        self,
+        request: Request,
+        code: FromPath[str],
+        documents: NamedDependency[DocumentService],
+        year: FromQuery[int],
+    ) -> Response[bytes]:
+        pdf = await documents.register(code, year, request.scope["user"])
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="so-theo-doi-{code}-{year}.pdf"'},
+        )
 
     @get("/procedures", tags=["Thủ tục hành chính"], summary="Danh mục thủ tục hành chính")
     async def procedures(

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from app.services.documents import DocumentService
 from app.services.dossiers import ActionRequest, DossierService, Submission, UploadedFile
 from app.services.errors import Invalid
 from app.web.auth import authenticated
@@ -111,6 +112,27 @@ class DossierApiController(Controller):
             ActionRequest(data.action, tuple(data.reasons), data.new_due_at),
             request.scope["user"],
             client_ip(request),
+        )
+
+    @get("/{code:str}/documents", guards=[authenticated], summary="Giấy tờ của hồ sơ (Mẫu 01–05, kết quả)")
+    async def documents(
+        self, request: Request, code: FromPath[str], documents: NamedDependency[DocumentService]
+    ) -> list[dict[str, Any]]:
+        return await documents.list(code, request.scope["user"])
+
+    @get("/{code:str}/documents/{kind:str}", guards=[authenticated], summary="Tải một giấy tờ (PDF)")
+    async def document(
+        self,
+        request: Request,
+        code: FromPath[str],
+        kind: FromPath[str],
+        documents: NamedDependency[DocumentService],
+    ) -> Response[bytes]:
+        pdf = await documents.pdf(code, kind, request.scope["user"])
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{code}-{kind}.pdf"'},
         )
 
     @get("/{code:str}/notifications", guards=[authenticated], summary="Thông báo đã gửi cho người nộp hồ sơ")

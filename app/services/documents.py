@@ -1,0 +1,223 @@
+"""The documents of a dossier: Forms 01–05 and the result, assembled from what happened."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.db.tables import AuditEvent, Dossier, DossierStep, User
+from app.documents.forms import (
+    FORM_TITLES,
+    Agency,
+    FormData,
+    RegisterRow,
+    ResultData,
+    Step,
+    render_form,
+    render_register,
+    render_result,
+)
+from app.domain.clock import VN_TZ
+from app.domain.lifecycle import Status
+from app.services.accounts import UserView
+from app.services.catalogue import time_limit_text
+from app.services.dossiers import DossierService
+from app.services.errors import Forbidden, NotFound
+
+DOCUMENT_TITLES = {
+    **{kind: f"Mẫu số {number}: {title.capitalize()}" for kind, (number, title) in FORM_TITLES.items()},
+    "result": "Kết quả giải quyết (bản chưa ký số)",
+}
+REASON_ACTIONS = {
+    "supplement_request": ("dossier.request_supplement",),
+    "refusal": ("dossier.reject", "dossier.refuse"),
+    "apology": ("dossier.apologize",),
+}
+
+
+@dataclass
+class DocumentService:
+    dossiers: DossierService
+
+    async def _context(self, code: str, user: UserView | None) -> dict[str, Any]:
+        row = await self.dossiers._row(code)
+        if not await self.dossiers.entitled(row, user):
+            raise Forbidden("Chỉ người nộp hồ sơ và cán bộ có liên quan được tải giấy tờ của hồ sơ.")
+        events = (
+            await AuditEvent.select(AuditEvent.action, AuditEvent.at, AuditEvent.actor, AuditEvent.details)
+            .where(AuditEvent.dossier_code == code)
+            .order_by(AuditEvent.seq)
+        )
+        for e in events:
+            if isinstance(e["details"], str):
+                e["details"] = json.loads(e["details"] or "{}")
+        return {"row": row, "events": events, "procedure": self.dossiers.catalogue.get(row["procedure_code"])}
+
+    def available(self, ctx: dict[str, Any]) -> list[str]:
+        row, actions = ctx["row"], {e["action"] for e in ctx["events"]}
+        kinds = []
+        if row["received_at"]:
+            kinds.append("receipt")
+        kinds += [k for k, acts in REASON_ACTIONS.items() if actions & set(acts)]
+        if row["received_at"]:
+            kinds.append("control_sheet")
+        if row["outcome"] == "approved":
+            kinds.append("result")
+        return kinds
+
+    async def list(self, code: str, user: UserView | None) -> list[dict[str, Any]]:
+        ctx = await self._context(code, user)
+        return [
+            {
+                "kind": k,
+                "title": DOCUMENT_TITLES[k],
+                "url": f"/api/v1/dossiers/{code}/documents/{k}",
+                "signed": False,
+            }
+            for k in self.available(ctx)
+        ]
+
+    async def pdf(self, code: str, kind: str, user: UserView | None) -> bytes:
+        ctx = await self._context(code, user)
+        if kind not in DOCUMENT_TITLES:
+            raise NotFound(f"Không có loại giấy tờ {kind}.")
+        if kind not in self.available(ctx):
+            raise NotFound("Hồ sơ chưa có giấy tờ này ở trạng thái hiện tại.")
+        row, p, events = ctx["row"], ctx["procedure"], ctx["events"]
+        directory = self.dossiers.directory
+        agency = self._agency(row["receiving_unit"])
+        last = lambda *acts: next((e for e in reversed(events) if e["action"] in acts), None)  # noqa: E731
+        officer = await self._full_name(last("dossier.receive")["actor"]) if last("dossier.receive") else ""
+        if kind == "result":
+            approve = last("dossier.approve")
+            form = json.loads(row["form"]) if isinstance(row["form"], str) else row["form"]
+            labels = {f.key: f.label for f in p.form}
+            fields = tuple(
+                (labels.get(k, k), _show(v)) for k, v in form.items() if v not in (None, "", False)
+            )
+            signer_unit = directory.get(row["receiving_unit"])
+            return render_result(
+                ResultData(
+                    agency=agency,
+                    code=code,
+                    number=f"Số: …/{p.code}",
+                    title=p.result.split("(")[0].strip(),
+                    fields=fields,
+                    signer_title=f"TM. {signer_unit.name if signer_unit else ''}",
+                    signer_name=await self._full_name(approve["actor"]) if approve else "",
+                    issued_at=approve["at"],
+                    recipients=(f"Ông/bà {row['applicant_name']}",),
+                )
+            )
+        reasons_event = last(*REASON_ACTIONS.get(kind, ()))
+        steps = await DossierStep.select().where(DossierStep.dossier_id == row["id"]).order_by(DossierStep.id)
+        step_rows, previous = [], agency.name
+        for s in steps:
+            unit = directory.get(s["unit_code"])
+            target = f"{unit.name if unit else s['unit_code']} ({_ROLE.get(s['role'], s['role'])})"
+            step_rows.append(
+                Step(previous, target, s["started_at"], s["due_at"], s["finished_at"], s["timeliness"])
+            )
+            previous = target
+        competent = directory.resolve(p.competent_unit, row["receiving_unit"])
+        data = FormData(
+            agency=agency,
+            code=code,
+            procedure=p.name,
+            applicant=row["applicant_name"],
+            phone=row["applicant_phone"],
+            email=row["applicant_email"],
+            issued_at=reasons_event["at"] if reasons_event else row["received_at"],
+            received_at=row["received_at"] or row["submitted_at"],
+            due_at=row["original_due_at"] if kind == "apology" else row["due_at"],
+            new_due_at=row["due_at"],
+            time_limit=time_limit_text(p),
+            documents=tuple((d.name, d.originals, d.copies) for d in p.documents),
+            reasons=tuple(reasons_event["details"].get("reasons", [])) if reasons_event else (),
+            steps=tuple(step_rows),
+            competent_unit=competent.name if competent else "",
+            officer=officer,
+            watermark="Bản điện tử chưa ký số",
+        )
+        return render_form(kind, data)
+
+    async def register(self, unit_code: str, year: int, user: UserView) -> bytes:
+        """Form 06 of one receiving unit for one year, numbered from 01."""
+        directory = self.dossiers.directory
+        if directory.get(unit_code) is None:
+            raise NotFound(f"Không có đơn vị mã {unit_code}.")
+        if user.role.value not in ("admin", "auditor") and not (
+            user.unit_code and directory.is_within(unit_code, user.unit_code)
+        ):
+            raise Forbidden("Bạn chỉ được xem sổ theo dõi của đơn vị mình.")
+        start, end = datetime(year, 1, 1, tzinfo=VN_TZ), datetime(year + 1, 1, 1, tzinfo=VN_TZ)
+        rows = (
+            await Dossier.select(
+                Dossier.code,
+                Dossier.applicant_name,
+                Dossier.procedure_code,
+                Dossier.received_at,
+                Dossier.due_at,
+                Dossier.finished_at,
+                Dossier.timeliness,
+                Dossier.status,
+            )
+            .where(
+                (Dossier.receiving_unit == unit_code)
+                & (Dossier.received_at >= start)
+                & (Dossier.received_at < end)
+            )
+            .order_by(Dossier.received_at)
+        )
+        catalogue = self.dossiers.catalogue
+        entries = [
+            RegisterRow(
+                i,
+                r["code"],
+                r["applicant_name"],
+                catalogue.get(r["procedure_code"]).name,
+                r["received_at"],
+                r["due_at"],
+                r["finished_at"],
+                r["timeliness"],
+                Status(r["status"]).label,
+            )
+            for i, r in enumerate(rows, 1)
+        ]
+        return render_register(self._agency(unit_code), year, entries, self.dossiers.clock.now())
+
+    def _agency(self, unit_code: str) -> Agency:
+        directory = self.dossiers.directory
+        unit = directory.get(unit_code)
+        parent = directory.get(unit.parent_code) if unit and unit.parent_code else None
+        return Agency(
+            parent.name if parent else (unit.name if unit else ""),
+            (unit.one_stop_name or unit.name) if unit else unit_code,
+            directory.place or "",
+        )
+
+    @staticmethod
+    async def _full_name(username: str) -> str:
+        row = await User.select(User.full_name).where(User.username == username).first()
+        return row["full_name"] if row else ""
+
+
+_ROLE = {
+    "reception": "Bộ phận Một cửa",
+    "specialist": "chuyên viên",
+    "leader": "lãnh đạo",
+    "clerk": "văn thư",
+}
+
+
+def _show(value: Any) -> str:
+    if value is True:
+        return "Có"
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        y, m, d = value.split("-")
+        return f"{d}/{m}/{y}"
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
+    return str(value)

@@ -170,3 +170,16 @@ class Notification(Table, tablename="notification"):
     created_at = Timestamptz()
     status = Varchar(length=12, default="pending")  # pending | recorded | sent | failed
     sent_at = Timestamptz(null=True, default=None)
+
+
+class Payment(Table, tablename="payment"):
+    """An online payment through the simulated gateway (states as GOV.UK Pay's)."""
+
+    id = Serial(primary_key=True)
+    reference = Varchar(length=40, unique=True, index=True)
+    dossier_code = Varchar(length=40, index=True)
+    amount = Integer()
+    state = Varchar(length=12, default="created")  # created | succeeded | failed | cancelled | expired
+    created_at = Timestamptz()
+    finished_at = Timestamptz(null=True, default=None)
+    created_by = Integer(null=True, default=None)

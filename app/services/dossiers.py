@@ -296,6 +296,11 @@ class DossierService:
             raise Invalid("Tệp bổ sung chưa hợp lệ.", errors)
         return await self._transition(code, Action.SUPPLEMENT, actor, ip, files=stored)
 
+    async def system_action(self, code: str, action: Action) -> dict[str, Any]:
+        """An action taken by the system itself (the payment gateway's confirmed callback)."""
+        system = UserView(0, "system", Role.ADMIN, None, "Hệ thống")
+        return await self._transition(code, action, system, "", as_system=True)
+
     async def _transition(
         self,
         code: str,
@@ -306,13 +311,14 @@ class DossierService:
         reasons: tuple[str, ...] = (),
         new_due_at: datetime | None = None,
         files: list[StoredFile] | None = None,
+        as_system: bool = False,
     ) -> dict[str, Any]:
         now = self.clock.now()
         async with write_transaction():
             row = await self._row(code)
             p = self.catalogue.get(row["procedure_code"])
             state = self._state(row, p)
-            actor = self._lifecycle_actor(row, user)
+            actor = LifecycleActor("system") if as_system else self._lifecycle_actor(row, user)
             due_at = None
             if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
                 due_at = self.calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
@@ -421,7 +427,7 @@ class DossierService:
                 )
             await audit.record(
                 self.clock,
-                self._actor(user, ip),
+                audit.SYSTEM if as_system else self._actor(user, ip),
                 AuditEntry(
                     f"dossier.{action.value}",
                     "dossier",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
@@ -13,6 +15,7 @@ from app.services.catalogue import CatalogueService
 from app.services.directory import load_directory
 from app.services.documents import DocumentService
 from app.services.dossiers import DossierService
+from app.services.payments import PaymentService
 from procedures.loader import default_catalogue
 
 _catalogue_services: dict[int, CatalogueService] = {}
@@ -53,6 +56,11 @@ def provide_document_service(dossiers: NamedDependency[DossierService]) -> Docum
     return DocumentService(dossiers)
 
 
+def provide_payment_service(state: State, dossiers: NamedDependency[DossierService]) -> PaymentService:
+    secret = hashlib.sha256(("payment-gateway:" + state.settings.secret_key).encode()).hexdigest()
+    return PaymentService(dossiers, secret)
+
+
 DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "directory": Provide(provide_directory),
@@ -60,4 +68,5 @@ DEPENDENCIES = {
     "accounts": Provide(provide_account_service, sync_to_thread=False),
     "dossiers": Provide(provide_dossier_service, sync_to_thread=False),
     "documents": Provide(provide_document_service, sync_to_thread=False),
+    "payments": Provide(provide_payment_service, sync_to_thread=False),
 }

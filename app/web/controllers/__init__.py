@@ -2,6 +2,7 @@ from app.web.controllers.account import AccountController
 from app.web.controllers.admin import AdminPagesController
 from app.web.controllers.api import AdminApiController, ApiController, AuditApiController
 from app.web.controllers.dossiers import DossierApiController
+from app.web.controllers.payments import GatewayController, PaymentApiController
 from app.web.controllers.public import PublicController, health
 
 CONTROLLERS = [
@@ -12,5 +13,7 @@ CONTROLLERS = [
     AdminApiController,
     AuditApiController,
     DossierApiController,
+    PaymentApiController,
+    GatewayController,
     health,
 ]

@@ -183,3 +183,17 @@ class Payment(Table, tablename="payment"):
     created_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
     created_by = Integer(null=True, default=None)
+
+
+class Draft(Table, tablename="draft"):
+    """A citizen's unfinished submission: saved answers and already-checked files."""
+
+    id = Serial(primary_key=True)
+    token = Varchar(length=40, unique=True, index=True)
+    user_id = Integer(index=True)
+    procedure_code = Varchar(length=20)
+    unit_code = Varchar(length=20, default="")
+    form = JSON(default="{}")
+    files = JSON(default="[]")
+    updated_at = Timestamptz()
+    submitted_code = Varchar(length=40, null=True, default=None)

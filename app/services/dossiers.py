@@ -73,6 +73,8 @@ class Submission:
     applicant_name: str = ""
     applicant_cccd: str = ""
     applicant_phone: str = ""
+    #: Files already checked and stored (a draft's), submitted with the new ones.
+    stored: tuple["StoredFile", ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class ActionRequest:
     new_due_at: datetime | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class StoredFile:
     key: str
     filename: str
@@ -129,7 +131,7 @@ class DossierService:
             errors["form"] = "Tờ khai phải là một đối tượng JSON."
         else:
             errors.update({f"form.{k}": v for k, v in validate_form(p, spec.form).items()})
-        stored, file_errors = self._store_files(p, spec.files)
+        stored, file_errors = self._store_files(p, spec.files, already=spec.stored)
         errors.update(file_errors)
         if errors:
             raise Invalid("Hồ sơ chưa hợp lệ, vui lòng sửa các mục được đánh dấu.", errors)
@@ -225,12 +227,14 @@ class DossierService:
         return rows[0]["last"]
 
     def _store_files(
-        self, p: Procedure, files: tuple[UploadedFile, ...]
+        self, p: Procedure, files: tuple[UploadedFile, ...], already: tuple[StoredFile, ...] = ()
     ) -> tuple[list[StoredFile], dict[str, str]]:
         errors: dict[str, str] = {}
         documents = {d.key: d for d in p.documents}
+        stored: list[StoredFile] = [f for f in already if f.key in documents and Path(f.path).exists()]
         per_key: dict[str, int] = {}
-        stored: list[StoredFile] = []
+        for f in stored:
+            per_key[f.key] = per_key.get(f.key, 0) + 1
         for f in files:
             field_name = f"files.{f.key}"
             if f.key not in documents:
@@ -253,6 +257,15 @@ class DossierService:
             if d.required and not per_key.get(d.key):
                 errors.setdefault(f"files.{d.key}", f"Thiếu thành phần hồ sơ bắt buộc: {d.name}.")
         return stored, errors
+
+    def check_and_store(
+        self, procedure_code: str, files: tuple[UploadedFile, ...], already: tuple[StoredFile, ...] = ()
+    ) -> tuple[list[StoredFile], dict[str, str]]:
+        """Check uploads as a submission would (used by drafts before the final submit)."""
+        p = self.catalogue.get(procedure_code)
+        if p is None:
+            raise NotFound("Thủ tục hành chính không tồn tại.")
+        return self._store_files(p, files, already)
 
     def _write(self, f: UploadedFile, kind: str) -> StoredFile:
         digest = hashlib.sha256(f.content).hexdigest()
@@ -546,18 +559,22 @@ class DossierService:
         }
         return any(u and self.directory.is_within(u, user.unit_code) for u in units)
 
+    async def public_view(self, code: str) -> dict[str, Any]:
+        """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status, appointment."""
+        row = await self._row(code)
+        p = self.catalogue.get(row["procedure_code"])
+        return {
+            "code": row["code"],
+            "procedure": {"code": p.code, "name": p.name},
+            "status": row["status"],
+            "status_name": Status(row["status"]).label,
+            "appointment_at": _iso(row["due_at"]),
+        }
+
     async def view(self, code: str, user: UserView | None, ip: str = "") -> dict[str, Any]:
         row = await self._row(code)
         if not await self.entitled(row, user):
-            p = self.catalogue.get(row["procedure_code"])
-            # Circular 01/2018 Art. 16: without sign-in, only the code and the completion status.
-            return {
-                "code": row["code"],
-                "procedure": {"code": p.code, "name": p.name},
-                "status": row["status"],
-                "status_name": Status(row["status"]).label,
-                "appointment_at": _iso(row["due_at"]),
-            }
+            return await self.public_view(code)
         async with write_transaction():  # reading personal data is itself an audited act
             await audit.record(
                 self.clock,

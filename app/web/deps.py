@@ -15,6 +15,7 @@ from app.services.catalogue import CatalogueService
 from app.services.directory import load_directory
 from app.services.documents import DocumentService
 from app.services.dossiers import DossierService
+from app.services.drafts import DraftService
 from app.services.payments import PaymentService
 from procedures.loader import default_catalogue
 
@@ -61,6 +62,10 @@ def provide_payment_service(state: State, dossiers: NamedDependency[DossierServi
     return PaymentService(dossiers, secret)
 
 
+def provide_draft_service(dossiers: NamedDependency[DossierService]) -> DraftService:
+    return DraftService(dossiers)
+
+
 DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "directory": Provide(provide_directory),
@@ -69,4 +74,5 @@ DEPENDENCIES = {
     "dossiers": Provide(provide_dossier_service, sync_to_thread=False),
     "documents": Provide(provide_document_service, sync_to_thread=False),
     "payments": Provide(provide_payment_service, sync_to_thread=False),
+    "drafts": Provide(provide_draft_service, sync_to_thread=False),
 }

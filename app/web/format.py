@@ -50,6 +50,13 @@ def hours_text(hours: float) -> str:
     return f"{hours:g} giờ làm việc"
 
 
+def vn_iso(value: str | datetime | None) -> str:
+    """An ISO 8601 instant (as the API gives it) shown as dd/mm/yyyy HH:MM (+07:00)."""
+    if not value:
+        return ""
+    return format_vn_datetime(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+
 FILTERS = {
     "vnd": format_vnd,
     "vn_date": lambda d: format_vn_date(d) if isinstance(d, datetime) else "",
@@ -60,4 +67,5 @@ FILTERS = {
     "step_role_label": lambda v: ROLE_STEP_LABELS.get(v, v),
     "handoff_label": lambda v: HANDOFF_LABELS.get(v, v),
     "hours_text": hours_text,
+    "vn_iso": vn_iso,
 }

@@ -1,6 +1,7 @@
 from app.web.controllers.account import AccountController
 from app.web.controllers.admin import AdminPagesController
 from app.web.controllers.api import AdminApiController, ApiController, AuditApiController
+from app.web.controllers.dossier_pages import DossierPagesController
 from app.web.controllers.dossiers import DossierApiController
 from app.web.controllers.payments import GatewayController, PaymentApiController
 from app.web.controllers.public import PublicController, health
@@ -9,6 +10,7 @@ CONTROLLERS = [
     PublicController,
     AccountController,
     AdminPagesController,
+    DossierPagesController,
     ApiController,
     AdminApiController,
     AuditApiController,

@@ -50,6 +50,20 @@ def hours_text(hours: float) -> str:
     return f"{hours:g} giờ làm việc"
 
 
+def answer(value, field_type: str = "") -> str:
+    """A form answer as a person reads it: dates dd/mm/yyyy, money with dots, yes/no."""
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return "Có"
+    if field_type == "date" and isinstance(value, str) and len(value) == 10:
+        y, m, d = value.split("-")
+        return f"{d}/{m}/{y}"
+    if field_type == "money" and isinstance(value, int):
+        return format_vnd(value)
+    return str(value)
+
+
 def vn_iso(value: str | datetime | None) -> str:
     """An ISO 8601 instant (as the API gives it) shown as dd/mm/yyyy HH:MM (+07:00)."""
     if not value:
@@ -68,4 +82,5 @@ FILTERS = {
     "handoff_label": lambda v: HANDOFF_LABELS.get(v, v),
     "hours_text": hours_text,
     "vn_iso": vn_iso,
+    "answer": answer,
 }

@@ -419,3 +419,31 @@ async def test_the_clock_raises_overdue_flags_but_not_while_waiting_for_a_supple
     assert await AuditEvent.exists().where(
         (AuditEvent.action == "dossier.overdue") & (AuditEvent.dossier_code == running)
     )
+
+
+async def test_a_citizen_withdraws_and_the_one_stop_unit_stops_processing(client):
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    reception = await bearer(client, f"motcua.{commune['key']}")
+    await act(client, code, reception, "receive")
+    d = await act(client, code, citizen, "withdraw")
+    assert d["status"] == 7 and d["status_name"] == "Công dân yêu cầu rút hồ sơ"
+    d = await act(client, code, reception, "stop")
+    assert d["status"] == 8 and d["finished_at"] and d["allowed_actions"] == []
+
+
+async def test_an_oversized_upload_is_refused_with_a_clear_message(client):
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    big = PDF + b"0" * (10 * 1024 * 1024)
+    response = await client.post(
+        "/api/v1/dossiers",
+        headers=citizen,
+        data={"procedure_code": "1.001193", "unit_code": commune["code"], "form": json.dumps(BIRTH_FORM)},
+        files=[
+            ("to_khai", ("lon.pdf", big, "application/pdf")),
+            ("giay_chung_sinh", ("c.png", PNG, "image/png")),
+        ],
+    )
+    assert response.status_code == 422 and "vượt quá 10 MB" in response.json()["errors"]["files.to_khai"]

@@ -172,20 +172,7 @@ class DossierService:
                     )
                 ).returning(Dossier.id)
             )[0]
-            for f in stored:
-                await DossierDocument.insert(
-                    DossierDocument(
-                        dossier_id=row["id"],
-                        kind="upload",
-                        key=f.key,
-                        filename=f.filename,
-                        content_type=f.content_type,
-                        size=f.size,
-                        sha256=f.sha256,
-                        path=f.path,
-                        created_at=now,
-                    )
-                )
+            await _attach(row["id"], "upload", stored, now)
             await self._notify(
                 "submit",
                 code,
@@ -424,20 +411,7 @@ class DossierService:
                 now=now,
                 reasons=tuple(reasons),
             )
-            for f in files or []:
-                await DossierDocument.insert(
-                    DossierDocument(
-                        dossier_id=row["id"],
-                        kind="supplement",
-                        key=f.key,
-                        filename=f.filename,
-                        content_type=f.content_type,
-                        size=f.size,
-                        sha256=f.sha256,
-                        path=f.path,
-                        created_at=now,
-                    )
-                )
+            await _attach(row["id"], "supplement", files or [], now)
             await audit.record(
                 self.clock,
                 audit.SYSTEM if as_system else self._actor(user, ip),
@@ -759,6 +733,26 @@ class DossierService:
             }
             for r in rows
         ]
+
+
+async def _attach(dossier_id: int, kind: str, files: list[StoredFile], now: datetime) -> None:
+    if files:
+        await DossierDocument.insert(
+            *(
+                DossierDocument(
+                    dossier_id=dossier_id,
+                    kind=kind,
+                    key=f.key,
+                    filename=f.filename,
+                    content_type=f.content_type,
+                    size=f.size,
+                    sha256=f.sha256,
+                    path=f.path,
+                    created_at=now,
+                )
+                for f in files
+            )
+        )
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -21,6 +21,7 @@ from app.services.documents import DocumentService
 from app.services.security import issue_token
 from app.web.auth import authenticated, roles, unit_in_scope
 from app.web.controllers.account import client_ip
+from app.web.controllers.dossiers import pdf_response
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,11 +86,7 @@ class ApiController(Controller):
         year: FromQuery[int],
     ) -> Response[bytes]:
         pdf = await documents.register(code, year, request.scope["user"])
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="so-theo-doi-{code}-{year}.pdf"'},
-        )
+        return pdf_response(pdf, f"so-theo-doi-{code}-{year}.pdf")
 
     @get("/procedures", tags=["Thủ tục hành chính"], summary="Danh mục thủ tục hành chính")
     async def procedures(

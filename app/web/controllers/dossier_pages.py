@@ -9,7 +9,6 @@ from typing import Any
 from urllib.parse import quote as urlquote
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
@@ -20,13 +19,13 @@ from app.domain.directory import Directory
 from app.domain.roles import Role
 from app.services.catalogue import CatalogueService, time_limit_text
 from app.services.documents import DocumentService
-from app.services.dossiers import ActionRequest, DossierService, UploadedFile
+from app.services.dossiers import ActionRequest, DossierService
 from app.services.drafts import DraftService
 from app.services.errors import ServiceError
 from app.services.payments import PaymentService
 from app.web.auth import authenticated, roles
 from app.web.controllers.account import client_ip
-from app.web.controllers.dossiers import MAX_SUBMISSION_BYTES
+from app.web.controllers.dossiers import MAX_SUBMISSION_BYTES, read_multipart
 from app.web.controllers.public import page_context
 from procedures.fees import quote
 from procedures.forms import validate_form
@@ -74,20 +73,6 @@ def parse_answers(p: Procedure, data: dict[str, Any]) -> dict[str, Any]:
         else:
             answers[f.key] = value
     return answers
-
-
-async def read_multipart(request: Request) -> tuple[dict[str, str], tuple[UploadedFile, ...]]:
-    form = await request.form()
-    fields: dict[str, str] = {}
-    files: list[UploadedFile] = []
-    for key, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            content = await value.read()
-            if content or value.filename:  # an empty file input sends an empty part
-                files.append(UploadedFile(key, value.filename or "", content))
-        else:
-            fields[key] = value
-    return fields, tuple(files)
 
 
 class DossierPagesController(Controller):

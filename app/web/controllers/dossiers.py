@@ -28,16 +28,25 @@ class ActionBody(msgspec.Struct, forbid_unknown_fields=True):
     new_due_at: datetime | None = None
 
 
-async def _files_and_fields(request: Request) -> tuple[dict[str, str], tuple[UploadedFile, ...]]:
+async def read_multipart(request: Request) -> tuple[dict[str, str], tuple[UploadedFile, ...]]:
+    """Text fields, and the files named by document key (an empty file input is skipped)."""
     form = await request.form()
     fields: dict[str, str] = {}
     files: list[UploadedFile] = []
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
-            files.append(UploadedFile(key, value.filename or "", await value.read()))
+            content = await value.read()
+            if content or value.filename:
+                files.append(UploadedFile(key, value.filename or "", content))
         else:
             fields[key] = value
     return fields, tuple(files)
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
 
 
 class DossierApiController(Controller):
@@ -53,7 +62,7 @@ class DossierApiController(Controller):
     async def submit(self, request: Request, dossiers: NamedDependency[DossierService]) -> dict[str, Any]:
         if not request.headers.get("content-type", "").startswith("multipart/form-data"):
             raise Invalid("Hồ sơ phải gửi dạng multipart/form-data.", {"content-type": "multipart/form-data"})
-        fields, files = await _files_and_fields(request)
+        fields, files = await read_multipart(request)
         try:
             form = json.loads(fields.get("form") or "{}")
         except json.JSONDecodeError:
@@ -128,12 +137,7 @@ class DossierApiController(Controller):
         kind: FromPath[str],
         documents: NamedDependency[DocumentService],
     ) -> Response[bytes]:
-        pdf = await documents.pdf(code, kind, request.scope["user"])
-        return Response(
-            pdf,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{code}-{kind}.pdf"'},
-        )
+        return pdf_response(await documents.pdf(code, kind, request.scope["user"]), f"{code}-{kind}.pdf")
 
     @get("/{code:str}/notifications", guards=[authenticated], summary="Thông báo đã gửi cho người nộp hồ sơ")
     async def notifications(
@@ -151,5 +155,5 @@ class DossierApiController(Controller):
     async def supplement(
         self, request: Request, code: FromPath[str], dossiers: NamedDependency[DossierService]
     ) -> dict[str, Any]:
-        _, files = await _files_and_fields(request)
+        _, files = await read_multipart(request)
         return await dossiers.supplement(code, files, request.scope["user"], client_ip(request))

@@ -1,0 +1,354 @@
+"""Signed PDFs: leader then seal, PAdES B-LT, checked by our verifier (ETSI vocabulary) and
+independently by poppler's pdfsig (trusting the simulated root through an NSS database)
+and qpdf; tampering, appending, revocation and untrusted roots each give their verdict."""
+
+import asyncio
+import shutil
+import subprocess
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from reportlab.lib.colors import HexColor
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+
+from app.documents.forms import Agency, ResultData, render_result
+from signing.pades import (
+    Appearance,
+    CachedKeySigner,
+    CachedKeyTimeStamper,
+    Revocation,
+    SignatureSpec,
+    sign_pdf,
+)
+from signing.pki import (
+    CertStatus,
+    Endpoints,
+    Kind,
+    RevocationReason,
+    Revoked,
+    StatusAnswer,
+    SubjectSpec,
+    create_intermediate,
+    create_root,
+    create_service,
+    issue_end_entity,
+    make_crl,
+    ocsp_respond,
+)
+from signing.verify import Indication, verify_pdf
+from tests.conftest import IN_CI
+
+SIGNED_AT = datetime(2021, 3, 15, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hà Nội
+ENDPOINTS = Endpoints("http://127.0.0.1:8000")
+# pdfsig judges certificates at the machine's own time, so the test PKI spans 2021 to today.
+VALID_DAYS = 3600
+TOOLS = all(shutil.which(t) for t in ("pdfsig", "qpdf", "certutil"))
+
+
+@pytest.fixture(scope="module")
+def pki():
+    root = create_root(SIGNED_AT - timedelta(days=30))
+    ca = create_intermediate(root, ENDPOINTS, SIGNED_AT - timedelta(days=30))
+    made = {
+        "root": root,
+        "ca": ca,
+        "tsa": create_service(ca, Kind.TSA, ENDPOINTS, SIGNED_AT - timedelta(days=30), days=VALID_DAYS),
+        "responder": create_service(ca, Kind.OCSP, ENDPOINTS, SIGNED_AT - timedelta(days=30)),
+        "leader": issue_end_entity(
+            ca,
+            Kind.PERSONAL,
+            SubjectSpec(
+                "Hà Văn Bình",
+                organization="Ủy ban nhân dân xã Tuy Lộc",
+                title="Chủ tịch",
+                uids=("CCCD:015085001122",),
+            ),
+            ENDPOINTS,
+            SIGNED_AT - timedelta(days=20),
+            days=VALID_DAYS,
+        ),
+        "seal": issue_end_entity(
+            ca,
+            Kind.SEAL,
+            SubjectSpec(
+                "Ủy ban nhân dân xã Tuy Lộc",
+                organization="Ủy ban nhân dân thành phố Yên Bái",
+                uids=("MNS:1122334",),
+            ),
+            ENDPOINTS,
+            SIGNED_AT - timedelta(days=20),
+            days=VALID_DAYS,
+        ),
+    }
+    return made
+
+
+def revinfo(pki, revoked=(), at=SIGNED_AT):
+    known = {
+        pki[k].serial: StatusAnswer(CertStatus.GOOD, pki[k].certificate) for k in ("leader", "seal", "tsa")
+    }
+    for r in revoked:
+        for k in ("leader", "seal"):
+            if pki[k].serial == r.serial:
+                known[r.serial] = StatusAnswer(CertStatus.REVOKED, pki[k].certificate, r)
+    lookup = lambda s: known.get(s, StatusAnswer(CertStatus.UNKNOWN))  # noqa: E731
+    ocsps = []
+    for k in ("leader", "seal", "tsa"):
+        request = ocsp.OCSPRequestBuilder().add_certificate(
+            pki[k].certificate, pki["ca"].certificate, hashes.SHA1()
+        )
+        der = request.build().public_bytes(serialization.Encoding.DER)
+        ocsps.append(ocsp_respond(der, pki["ca"], pki["responder"], lookup, at))
+    crls = [
+        make_crl(pki["ca"], list(revoked), at, at + timedelta(days=7), 1),
+        make_crl(pki["root"], [], at, at + timedelta(days=7), 1),
+    ]
+    return Revocation(
+        (pki["root"].certificate,),
+        (pki["ca"].certificate, pki["responder"].certificate),
+        tuple(crls),
+        tuple(ocsps),
+    )
+
+
+def artwork(path, colour, seal: bool) -> str:
+    c = canvas.Canvas(str(path), pagesize=(40 * mm, 40 * mm) if seal else (50 * mm, 20 * mm))
+    c.setStrokeColor(HexColor(colour))
+    c.setLineWidth(2)
+    if seal:
+        c.circle(20 * mm, 20 * mm, 18 * mm)
+        c.circle(20 * mm, 20 * mm, 12 * mm)
+    else:
+        c.bezier(3 * mm, 5 * mm, 15 * mm, 25 * mm, 30 * mm, -5 * mm, 47 * mm, 12 * mm)
+    c.save()
+    return str(path)
+
+
+def document() -> bytes:
+    agency = Agency("Ủy ban nhân dân thành phố Yên Bái", "Ủy ban nhân dân xã Tuy Lộc", "Yên Bái")
+    return render_result(
+        ResultData(
+            agency,
+            "000.01.60.H63-210315-0001",
+            "Số: 01/GKS-UBND",
+            "Giấy khai sinh",
+            (("Họ và tên", "Lò Thị Mai"),),
+            "TM. Ủy ban nhân dân xã Chủ tịch",
+            "Hà Văn Bình",
+            SIGNED_AT,
+            ("Bà Lò Thị Hoa",),
+        )
+    )
+
+
+async def sign_both(pki, tmp_path, revocation=None) -> bytes:
+    revocation = revocation or revinfo(pki)
+    chain = [pki["ca"].certificate, pki["root"].certificate]
+    tsa = CachedKeyTimeStamper(pki["tsa"], chain, SIGNED_AT)
+    leader = await sign_pdf(
+        document(),
+        SignatureSpec(
+            "ChuKyLanhDao",
+            "Phê duyệt",
+            "Yên Bái",
+            Appearance(0, (340, 190, 480, 246), artwork(tmp_path / "sig.pdf", "#1f3fbf", False)),
+        ),
+        CachedKeySigner(pki["leader"], chain),
+        tsa,
+        revocation,
+        SIGNED_AT,
+    )
+    return await sign_pdf(
+        leader,
+        SignatureSpec(
+            "ChuKyCoQuan",
+            "Đóng dấu",
+            "Yên Bái",
+            Appearance(0, (300, 170, 413, 283), artwork(tmp_path / "seal.pdf", "#d4161c", True)),
+        ),
+        CachedKeySigner(pki["seal"], chain),
+        tsa,
+        revocation,
+        SIGNED_AT + timedelta(minutes=1),
+    )
+
+
+@pytest.fixture(scope="module")
+def signed(pki, tmp_path_factory):
+    return asyncio.run(sign_both(pki, tmp_path_factory.mktemp("sign")))
+
+
+def verify(pki, data, roots=None, **kw):
+    return asyncio.run(
+        verify_pdf(data, roots or [pki["root"].certificate], now=SIGNED_AT + timedelta(days=1), **kw)
+    )
+
+
+def test_leader_and_seal_signatures_pass_at_b_lt(pki, signed):
+    report = verify(pki, signed)
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    leader, seal = report.signatures
+    assert (leader.signer, seal.signer) == ("Hà Văn Bình", "Ủy ban nhân dân xã Tuy Lộc")
+    assert leader.identifiers == ["CCCD:015085001122"] and not leader.is_seal and seal.is_seal
+    assert leader.pades_level == seal.pades_level == "B-LT"
+    assert (
+        leader.timestamp_ok
+        and leader.chain[0].startswith("Root CA Chính phủ")
+        and leader.chain[-1] == leader.signer
+    )
+    # The last signature covers its revision; after it only validation data (DSS) was added.
+    assert seal.coverage in ("ENTIRE_FILE", "ENTIRE_REVISION") and seal.modification in (
+        "NONE",
+        "LTA_UPDATES",
+    )
+    assert leader.modification in ("NONE", "LTA_UPDATES", "FORM_FILLING")
+
+
+@pytest.fixture(scope="module")
+def nssdb(pki, tmp_path_factory):
+    if not TOOLS:
+        if IN_CI:
+            pytest.fail("pdfsig, qpdf or certutil missing")
+        pytest.skip("poppler-utils, qpdf and libnss3-tools are needed; `make test` installs them")
+    db = tmp_path_factory.mktemp("nssdb")
+    root_pem = db / "root.pem"
+    root_pem.write_bytes(pki["root"].pem)
+    env = {"HOME": str(db)}
+    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, env=env)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{db}", "-n", "Root mo phong", "-t", "C,C,C", "-i", str(root_pem)],
+        check=True,
+        env=env,
+    )
+    return db
+
+
+def test_pdfsig_and_qpdf_agree(signed, nssdb, tmp_path):
+    """poppler checks both signatures' digests and CMS independently; qpdf the structure.
+
+    Open (issue 4, item 7): with the simulated root in its NSS database, pdfsig still answers
+    "Unknown issue with Certificate or corrupted data" for our chain; until that is found,
+    this test asserts what pdfsig does confirm and records what it says of the chain.
+    """
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed)
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", str(nssdb), "-no-ocsp", str(path)],
+        capture_output=True,
+        text=True,
+        env={"HOME": str(nssdb)},
+    ).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 2, out
+    assert out.count("Signature Type: ETSI.CAdES.detached") == 2, out
+    assert "Digest Mismatch" not in out
+    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+
+
+def test_bytes_altered_after_signing_fail_the_hash(pki, signed):
+    position = signed.index(b"L\xf2") if b"L\xf2" in signed else len(signed) // 3
+    tampered = bytearray(signed)
+    tampered[position] ^= 0x01
+    report = verify(pki, bytes(tampered))
+    assert report.indication is Indication.TOTAL_FAILED
+    assert {s.sub_indication for s in report.signatures} & {
+        "HASH_FAILURE",
+        "FORMAT_FAILURE",
+        "SIG_CRYPTO_FAILURE",
+    }
+
+
+def test_content_appended_after_signing_is_detected(pki, signed):
+    from io import BytesIO
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(signed))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    stream = generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 100 Td (Sua doi) Tj ET")
+    page["/Contents"] = writer.add_object(stream)
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    report = verify(pki, out.getvalue())
+    assert report.indication is not Indication.TOTAL_PASSED
+    assert all(s.coverage != "ENTIRE_FILE" for s in report.signatures)
+    assert {s.modification for s in report.signatures} == {"OTHER"}
+
+
+def test_an_untrusted_root_gives_no_certificate_chain(pki, signed):
+    stranger = create_root(SIGNED_AT - timedelta(days=30), name="Root khác")
+    report = verify(pki, signed, roots=[stranger.certificate])
+    assert report.indication is Indication.INDETERMINATE
+    assert report.sub_indication == "NO_CERTIFICATE_CHAIN_FOUND"
+
+
+def test_revoked_after_signing_still_passes_with_b_lt(pki, signed):
+    later = Revoked(pki["leader"].serial, SIGNED_AT + timedelta(days=2), RevocationReason.KEY_COMPROMISE)
+    now_info = revinfo(pki, [later], at=SIGNED_AT + timedelta(days=3))
+    report = asyncio.run(
+        verify_pdf(
+            signed,
+            [pki["root"].certificate],
+            now=SIGNED_AT + timedelta(days=3),
+            current_crls=list(now_info.crls),
+        )
+    )
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    assert report.signatures[0].revocation_now == "revoked"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 4): the point-in-time check does not yet use a CRL issued "
+    "after the signing time to find a revocation dated before it",
+)
+def test_revoked_before_signing_is_total_failed_revoked(pki, tmp_path):
+    earlier = Revoked(pki["leader"].serial, SIGNED_AT - timedelta(days=1), RevocationReason.KEY_COMPROMISE)
+    # A careless signing tool that embeds nothing: the verifier learns of the revocation now.
+    chain = [pki["ca"].certificate, pki["root"].certificate]
+    good_then = revinfo(pki)
+    signed = asyncio.run(
+        sign_pdf(
+            document(),
+            SignatureSpec("ChuKy", "Ký", "Yên Bái"),
+            CachedKeySigner(pki["leader"], chain),
+            CachedKeyTimeStamper(pki["tsa"], chain, SIGNED_AT),
+            good_then,
+            SIGNED_AT,
+        )
+    )
+    now_info = revinfo(pki, [earlier], at=SIGNED_AT + timedelta(days=3))
+    report = asyncio.run(
+        verify_pdf(
+            signed,
+            [pki["root"].certificate],
+            now=SIGNED_AT + timedelta(days=3),
+            current_crls=list(now_info.crls),
+        )
+    )
+    assert report.indication is Indication.TOTAL_FAILED and report.sub_indication == "REVOKED", (
+        report.as_dict()
+    )
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (b"MZ this is not a pdf", "FORMAT_FAILURE"),
+        (b"%PDF-1.7\n garbage without structure", "FORMAT_FAILURE"),
+    ],
+)
+def test_bad_input_is_an_answer(pki, data, expected):
+    report = verify(pki, data)
+    assert (
+        report.indication is Indication.TOTAL_FAILED and report.sub_indication == expected and report.problem
+    )
+
+
+def test_a_pdf_without_signature(pki):
+    report = verify(pki, document())
+    assert report.indication is Indication.INDETERMINATE and report.sub_indication == "NO_SIGNATURE_FOUND"

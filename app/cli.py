@@ -47,13 +47,20 @@ def _demo_password() -> str:
 
 async def _seed(province: str, admin_password: str, demo_password: str):
     from app.db import engine
-    from app.domain.clock import SystemClock
+    from app.domain.clock import StartedClock, SystemClock
+    from app.services.pki import PkiService
     from app.services.seeding import seed
 
+    settings = get_settings()
+    clock = StartedClock(settings.clock_start) if settings.clock_start else SystemClock()
     await engine.start()
     try:
         return await seed(
-            SystemClock(), province=province, admin_password=admin_password, demo_password=demo_password
+            clock,
+            province=province,
+            admin_password=admin_password,
+            demo_password=demo_password,
+            pki=PkiService(clock, settings.base_url, settings.key_encryption_key),
         )
     finally:
         await engine.stop()

@@ -20,11 +20,11 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
-def _secret_key() -> str:
-    """PORTAL_SECRET_KEY, else one kept in var/ so sessions survive restarts and workers agree."""
-    if key := _env("PORTAL_SECRET_KEY"):
+def _secret_key(variable: str = "PORTAL_SECRET_KEY", filename: str = "secret_key") -> str:
+    """The variable, else a value kept in var/ so restarts and workers agree."""
+    if key := _env(variable):
         return key
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / filename
     if path.exists():
         return path.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -43,6 +43,10 @@ def _secret_key() -> str:
 class Settings:
     database_url: str = field(default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE}"))
     secret_key: str = field(default_factory=_secret_key)
+    #: Encrypts the PKI's private keys at rest (PORTAL_KEY_ENCRYPTION_KEY).
+    key_encryption_key: str = field(
+        default_factory=lambda: _secret_key("PORTAL_KEY_ENCRYPTION_KEY", "key_encryption_key")
+    )
     admin_password: str = field(default_factory=lambda: _env("PORTAL_ADMIN_PASSWORD"))
     base_url: str = field(default_factory=lambda: _env("PORTAL_BASE_URL", "http://127.0.0.1:8000"))
     clock_start: datetime | None = field(

@@ -28,6 +28,7 @@ from app.domain.clock import VN_TZ, ManualClock  # noqa: E402
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ADMIN_PASSWORD = os.environ["PORTAL_ADMIN_PASSWORD"]
 DEMO_PASSWORD = "Demo-pass-2021"
+KEK = "test-key-encryption-key"
 SEED_TIME = datetime(2021, 3, 1, 8, 0, tzinfo=VN_TZ)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
@@ -77,11 +78,14 @@ async def backend(request):
     await db.start(engine)
     directory.invalidate()
     await _reset_schema()
+    from app.services.pki import PkiService
+
     report = await seed(
         ManualClock(SEED_TIME),
         province=os.environ.get("PORTAL_TEST_PROVINCE", "yen-bai-2021"),
         admin_password=ADMIN_PASSWORD,
         demo_password=DEMO_PASSWORD,
+        pki=PkiService(ManualClock(SEED_TIME), "http://testserver", KEK),
     )
     yield request.param, report
     await db.stop(engine)
@@ -105,7 +109,12 @@ async def client(backend, clock):
     from app.asgi import create_app
     from app.settings import Settings
 
-    settings = Settings(secret_key=os.environ["PORTAL_SECRET_KEY"], admin_password=ADMIN_PASSWORD)
+    settings = Settings(
+        secret_key=os.environ["PORTAL_SECRET_KEY"],
+        admin_password=ADMIN_PASSWORD,
+        base_url="http://testserver",
+        key_encryption_key=KEK,
+    )
     app = create_app(settings=settings, clock=clock)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:

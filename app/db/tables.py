@@ -6,6 +6,7 @@ from piccolo.columns import (
     JSON,
     BigInt,
     Boolean,
+    Bytea,
     Integer,
     Serial,
     SmallInt,
@@ -197,3 +198,24 @@ class Draft(Table, tablename="draft"):
     files = JSON(default="[]")
     updated_at = Timestamptz()
     submitted_code = Varchar(length=40, null=True, default=None)
+
+
+class PkiCertificate(Table, tablename="pki_certificate"):
+    """A certificate of the simulated PKI, with its private key encrypted at rest."""
+
+    id = Serial(primary_key=True)
+    serial = Varchar(length=48, unique=True, index=True)  # hex
+    kind = Varchar(length=16, index=True)  # root | intermediate | ocsp | tsa | seal | personal
+    name = Varchar(
+        length=40, null=True, default=None, unique=True
+    )  # authorities: root, intermediate, ocsp, tsa
+    unit_code = Varchar(length=20, null=True, default=None, index=True)
+    user_id = Integer(null=True, default=None, index=True)
+    subject = Text()
+    not_before = Timestamptz()
+    not_after = Timestamptz()
+    cert_der = Bytea()
+    key_pem = Bytea()
+    revoked_at = Timestamptz(null=True, default=None)
+    revocation_reason = Varchar(length=30, null=True, default=None)
+    created_at = Timestamptz()

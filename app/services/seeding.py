@@ -20,6 +20,7 @@ from app.domain.names import person_name
 from app.domain.roles import Role
 from app.services import audit, directory
 from app.services.audit import SYSTEM, AuditEntry
+from app.services.pki import PkiService
 from app.services.security import hash_password
 from app.settings import FIXTURES_DIR
 
@@ -98,7 +99,9 @@ def demo_citizens(pf: ProvinceFile) -> list[tuple[SeededAccount, str, int, bool]
     return out
 
 
-async def seed(clock: Clock, *, province: str, admin_password: str, demo_password: str) -> SeedReport:
+async def seed(
+    clock: Clock, *, province: str, admin_password: str, demo_password: str, pki: PkiService | None = None
+) -> SeedReport:
     pf, units = load_province(province)
     now = clock.now()
     report = SeedReport(pf.name)
@@ -215,6 +218,8 @@ async def seed(clock: Clock, *, province: str, admin_password: str, demo_passwor
             ),
         )
     directory.invalidate()
+    if pki is not None:
+        await pki.ensure_authorities()
     report.units = len(units)
     report.officers = len(officers)
     report.accounts = specials + officers + [c[0] for c in citizens]

@@ -17,6 +17,7 @@ from app.services.documents import DocumentService
 from app.services.dossiers import DossierService
 from app.services.drafts import DraftService
 from app.services.payments import PaymentService
+from app.services.pki import PkiService
 from procedures.loader import default_catalogue
 
 _catalogue_services: dict[int, CatalogueService] = {}
@@ -66,6 +67,10 @@ def provide_draft_service(dossiers: NamedDependency[DossierService]) -> DraftSer
     return DraftService(dossiers)
 
 
+def provide_pki_service(state: State, clock: NamedDependency[Clock]) -> PkiService:
+    return PkiService(clock, state.settings.base_url, state.settings.key_encryption_key)
+
+
 DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "directory": Provide(provide_directory),
@@ -75,4 +80,5 @@ DEPENDENCIES = {
     "documents": Provide(provide_document_service, sync_to_thread=False),
     "payments": Provide(provide_payment_service, sync_to_thread=False),
     "drafts": Provide(provide_draft_service, sync_to_thread=False),
+    "pki": Provide(provide_pki_service, sync_to_thread=False),
 }

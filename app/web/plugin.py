@@ -95,7 +95,7 @@ class PortalPlugin(InitPluginProtocol):
             secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
             cookie_name="portal_csrf",
             header_name="x-csrftoken",
-            exclude=["^/api/"],
+            exclude=["^/api/", "^/pki/"],
         )
         app_config.template_config = TemplateConfig(
             directory=TEMPLATES_DIR,

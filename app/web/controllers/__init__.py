@@ -4,6 +4,7 @@ from app.web.controllers.api import AdminApiController, ApiController, AuditApiC
 from app.web.controllers.dossier_pages import DossierPagesController
 from app.web.controllers.dossiers import DossierApiController
 from app.web.controllers.payments import GatewayController, PaymentApiController
+from app.web.controllers.pki import PkiController
 from app.web.controllers.public import PublicController, health
 
 CONTROLLERS = [
@@ -17,5 +18,6 @@ CONTROLLERS = [
     DossierApiController,
     PaymentApiController,
     GatewayController,
+    PkiController,
     health,
 ]

@@ -484,11 +484,36 @@ class ResultData:
     recipients: tuple[str, ...]
     refused: bool = False
     reasons: tuple[str, ...] = ()
+    #: Printed as a QR code: the public page that shows this document's metadata.
+    verify_url: str = ""
+    #: Marked on every page until the document carries its digital signatures.
+    unsigned_mark: str = "BẢN CHƯA KÝ SỐ — chỉ có giá trị tham khảo"
+
+
+@dataclass(frozen=True)
+class ResultLayout:
+    """Where the signatures go on page 1 (PDF points, origin bottom-left), Decree 30/2020 §5.3:
+    the leader's blue signature centred between title and name; the red seal, at its actual
+    size (36 mm), over the left third of that signature."""
+
+    signature_box: tuple[float, float, float, float] = (372.0, 226.0, 492.0, 286.0)
+    seal_box: tuple[float, float, float, float] = (361.0, 205.0, 463.0, 307.0)
+    block_centre_x: float = 432.0
+    title_y: float = 300.0
+    name_y: float = 205.0
+
+
+RESULT_LAYOUT = ResultLayout()
 
 
 def render_result(data: ResultData) -> bytes:
-    """The result document, A4, not yet digitally signed and marked so on every page."""
+    """The result document, A4, in the Decree 30/2020 layout, with its verification QR."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
     register_fonts()
+    layout = RESULT_LAYOUT
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -496,7 +521,7 @@ def render_result(data: ResultData) -> bytes:
         leftMargin=30 * mm,
         rightMargin=15 * mm,
         topMargin=20 * mm,
-        bottomMargin=20 * mm,
+        bottomMargin=layout.title_y + 30,
         title=f"{data.title} – {data.code}",
         author=data.agency.name,
         creator="Cổng Dịch vụ công (mô phỏng)",
@@ -506,7 +531,7 @@ def render_result(data: ResultData) -> bytes:
     header = _header(form, doc.width)
     number = Table(
         [[Paragraph(escape(data.number), _style(13, align=TA_CENTER)), ""]],
-        colWidths=[doc.width * 0.42, doc.width * 0.58],
+        colWidths=[doc.width * 0.4, doc.width * 0.6],
         style=[("LEFTPADDING", (0, 0), (-1, -1), 0)],
     )
     story = (
@@ -516,32 +541,87 @@ def render_result(data: ResultData) -> bytes:
         + [
             Paragraph(escape(data.title.upper()), _style(14, bold=True, align=TA_CENTER, space_after=2)),
             Paragraph(f"Mã hồ sơ: {escape(data.code)}", _style(11, italic=True, align=TA_CENTER)),
-            Spacer(1, 6 * mm),
+            Spacer(1, 5 * mm),
         ]
     )
     if data.refused:
         story += [_line("Sau khi thẩm định, cơ quan giải quyết từ chối giải quyết hồ sơ với lý do:", 13)]
         story += [_line(f"{i}. {escape(r)}", 13) for i, r in enumerate(data.reasons, 1)]
     else:
-        story += [_line(f"{escape(k)}: <b>{escape(v)}</b>", 13) for k, v in data.fields]
-    signer = [
-        Paragraph(f"<b>{escape(data.signer_title.upper())}</b>", _style(13, align=TA_CENTER)),
-        Spacer(1, 24 * mm),
-        Paragraph(f"<b>{escape(data.signer_name)}</b>", _style(13, align=TA_CENTER)),
-    ]
-    recipients = (
-        [Paragraph("<b><i>Nơi nhận:</i></b>", _style(12))]
-        + [Paragraph(f"- {escape(r)};", _style(11)) for r in data.recipients]
-        + [Paragraph("- Lưu: VT.", _style(11))]
-    )
-    story += [
-        Spacer(1, 8 * mm),
-        Table(
-            [[recipients, signer]],
-            colWidths=[doc.width * 0.45, doc.width * 0.55],
-            style=[("VALIGN", (0, 0), (-1, -1), "TOP")],
-        ),
-    ]
-    mark = _watermark("BẢN CHƯA KÝ SỐ — chỉ có giá trị tham khảo")
-    doc.build(story, onFirstPage=mark, onLaterPages=mark)
+        story += [_line(f"{escape(k)}: <b>{escape(v)}</b>", 12.5) for k, v in data.fields]
+
+    def first_page(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT + "-Bold", 13)
+        lines = data.signer_title.upper().split("\n")
+        for n, line in enumerate(lines):
+            canvas.drawCentredString(
+                layout.block_centre_x, layout.title_y + 6 - 16 * (n - len(lines) + 1), line
+            )
+        canvas.drawCentredString(layout.block_centre_x, layout.name_y - 18, data.signer_name)
+        canvas.setFont(FONT + "-BoldItalic", 12)
+        canvas.drawString(30 * mm, layout.title_y + 6, "Nơi nhận:")
+        canvas.setFont(FONT, 11)
+        for n, r in enumerate([*data.recipients, "Lưu: VT"]):
+            canvas.drawString(30 * mm, layout.title_y - 10 - 14 * n, f"- {r}{'.' if r == 'Lưu: VT' else ';'}")
+        if data.verify_url:
+            qr = QrCodeWidget(data.verify_url)
+            x0, y0, x1, y1 = qr.getBounds()
+            size = 64
+            drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+            drawing.add(qr)
+            renderPDF.draw(drawing, canvas, 30 * mm, 20 * mm)
+            canvas.setFont(FONT + "-Italic", 8.5)
+            canvas.drawString(30 * mm + size + 6, 20 * mm + 38, "Kiểm tra tính xác thực của văn bản:")
+            canvas.drawString(30 * mm + size + 6, 20 * mm + 26, data.verify_url)
+        canvas.restoreState()
+        if data.unsigned_mark:
+            _watermark(data.unsigned_mark)(canvas, doc)
+
+    doc.build(story, onFirstPage=first_page, onLaterPages=_watermark(data.unsigned_mark))
+    return buffer.getvalue()
+
+
+def render_artwork(kind: str, text: str) -> bytes:
+    """The image drawn in a visible signature: a blue handwritten-like signature, or the
+    agency's red round seal with its name (a vector PDF page; transparent background)."""
+    from reportlab.pdfgen import canvas as pdf_canvas
+
+    register_fonts()
+    buffer = io.BytesIO()
+    if kind == "seal":
+        size = 36 * mm
+        c = pdf_canvas.Canvas(buffer, pagesize=(size, size))
+        red = colors.HexColor("#d4161c")
+        c.setStrokeColor(red)
+        c.setFillColor(red)
+        c.setLineWidth(1.6)
+        c.circle(size / 2, size / 2, size / 2 - 1.5)
+        c.setLineWidth(0.8)
+        c.circle(size / 2, size / 2, size / 2 - 6)
+        c.setFont(FONT + "-Bold", 7)
+        words, lines, line = text.upper().split(), [], ""
+        for w in words:
+            if len(line) + len(w) > 16:
+                lines.append(line)
+                line = w
+            else:
+                line = f"{line} {w}".strip()
+        lines.append(line)
+        start = size / 2 + 4.5 * (len(lines) - 1)
+        for n, text_line in enumerate(lines[:5]):
+            c.drawCentredString(size / 2, start - 9 * n, text_line)
+        c.setFont(FONT, 5)
+        c.drawCentredString(size / 2, 9, "MÔ PHỎNG")
+    else:
+        c = pdf_canvas.Canvas(buffer, pagesize=(120, 60))
+        c.setStrokeColor(colors.HexColor("#1f3fbf"))
+        c.setLineWidth(1.8)
+        c.bezier(8, 18, 30, 58, 48, -6, 66, 30)
+        c.bezier(66, 30, 80, 52, 92, 8, 112, 34)
+        c.setFillColor(colors.HexColor("#1f3fbf"))
+        c.setFont(FONT + "-Italic", 8)
+        c.drawCentredString(60, 4, text)
+    c.showPage()
+    c.save()
     return buffer.getvalue()

@@ -24,3 +24,17 @@ def format_vnd(amount: int) -> str:
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def answer(value, field_type: str = "") -> str:
+    """A form answer as a person reads it: dates dd/mm/yyyy, money with dots, yes/no."""
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return "Có"
+    if field_type == "date" and isinstance(value, str) and len(value) == 10:
+        y, m, d = value.split("-")
+        return f"{d}/{m}/{y}"
+    if field_type == "money" and isinstance(value, int):
+        return format_vnd(value)
+    return str(value)

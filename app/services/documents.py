@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from app.db.tables import AuditEvent, Dossier, DossierStep, User
+from app.db.tables import AuditEvent, Dossier, DossierDocument, DossierStep, User
 from app.documents.forms import (
     FORM_TITLES,
     Agency,
@@ -20,11 +21,13 @@ from app.documents.forms import (
     render_result,
 )
 from app.domain.clock import VN_TZ
-from app.domain.lifecycle import Status
+from app.domain.lifecycle import Action, Status, check
+from app.domain.text import answer
 from app.services.accounts import UserView
 from app.services.catalogue import time_limit_text
 from app.services.dossiers import DossierService
-from app.services.errors import Forbidden, NotFound
+from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.signing import SigningService
 
 DOCUMENT_TITLES = {
     **{kind: f"Mẫu số {number}: {title.capitalize()}" for kind, (number, title) in FORM_TITLES.items()},
@@ -40,6 +43,8 @@ REASON_ACTIONS = {
 @dataclass
 class DocumentService:
     dossiers: DossierService
+    signing: SigningService | None = None
+    base_url: str = ""
 
     async def _context(self, code: str, user: UserView | None) -> dict[str, Any]:
         row = await self.dossiers._row(code)
@@ -69,12 +74,15 @@ class DocumentService:
 
     async def list(self, code: str, user: UserView | None) -> list[dict[str, Any]]:
         ctx = await self._context(code, user)
+        signed_result = await self._issued_result(ctx["row"]["id"]) is not None
         return [
             {
                 "kind": k,
-                "title": DOCUMENT_TITLES[k],
+                "title": "Kết quả giải quyết (đã ký số)"
+                if k == "result" and signed_result
+                else DOCUMENT_TITLES[k],
                 "url": f"/api/v1/dossiers/{code}/documents/{k}",
-                "signed": False,
+                "signed": k == "result" and signed_result,
             }
             for k in self.available(ctx)
         ]
@@ -91,26 +99,10 @@ class DocumentService:
         last = lambda *acts: next((e for e in reversed(events) if e["action"] in acts), None)  # noqa: E731
         officer = await self._full_name(last("dossier.receive")["actor"]) if last("dossier.receive") else ""
         if kind == "result":
-            approve = last("dossier.approve")
-            form = json.loads(row["form"]) if isinstance(row["form"], str) else row["form"]
-            labels = {f.key: f.label for f in p.form}
-            fields = tuple(
-                (labels.get(k, k), _show(v)) for k, v in form.items() if v not in (None, "", False)
-            )
-            signer_unit = directory.get(row["receiving_unit"])
-            return render_result(
-                ResultData(
-                    agency=agency,
-                    code=code,
-                    number=f"Số: …/{p.code}",
-                    title=p.result.split("(")[0].strip(),
-                    fields=fields,
-                    signer_title=f"TM. {signer_unit.name if signer_unit else ''}",
-                    signer_name=await self._full_name(approve["actor"]) if approve else "",
-                    issued_at=approve["at"],
-                    recipients=(f"Ông/bà {row['applicant_name']}",),
-                )
-            )
+            issued = await self._issued_result(row["id"])
+            if issued is not None:
+                return Path(issued["path"]).read_bytes()
+            return await self._render_result(ctx, unsigned=True)
         reasons_event = last(*REASON_ACTIONS.get(kind, ()))
         steps = await DossierStep.select().where(DossierStep.dossier_id == row["id"]).order_by(DossierStep.id)
         step_rows, previous = [], agency.name
@@ -142,6 +134,98 @@ class DocumentService:
             watermark="Bản điện tử chưa ký số",
         )
         return render_form(kind, data)
+
+    async def _issued_result(self, dossier_id: int) -> dict[str, Any] | None:
+        return (
+            await DossierDocument.select()
+            .where((DossierDocument.dossier_id == dossier_id) & (DossierDocument.kind == "result"))
+            .order_by(DossierDocument.id, ascending=False)
+            .first()
+        )
+
+    async def _approving_unit(self, dossier_id: int, last_step: int) -> str | None:
+        step = (
+            await DossierStep.select(DossierStep.unit_code)
+            .where((DossierStep.dossier_id == dossier_id) & (DossierStep.position == last_step - 1))
+            .order_by(DossierStep.id, ascending=False)
+            .first()
+        )
+        return step["unit_code"] if step else None
+
+    async def _render_result(self, ctx: dict[str, Any], *, unsigned: bool) -> bytes:
+        row, p, events = ctx["row"], ctx["procedure"], ctx["events"]
+        directory = self.dossiers.directory
+        approve = next((e for e in reversed(events) if e["action"] == "dossier.approve"), None)
+        form = json.loads(row["form"]) if isinstance(row["form"], str) else row["form"]
+        labels = {f.key: f.label for f in p.form}
+        types = {f.key: f.type for f in p.form}
+        fields = tuple(
+            (labels.get(k, k), _show(v, types.get(k, "")))
+            for k, v in form.items()
+            if v not in (None, "", False) and types.get(k) != "boolean"
+        )
+        approver = directory.get(
+            await self._approving_unit(row["id"], len(p.workflow) - 1) or row["receiving_unit"]
+        )
+        return render_result(
+            ResultData(
+                agency=self._agency(approver.code if approver else row["receiving_unit"]),
+                code=row["code"],
+                number=f"Số: …/{p.code}",
+                title=p.result.split("(")[0].strip(),
+                fields=fields,
+                signer_title=f"TM. {approver.name if approver else ''}\nLãnh đạo",
+                signer_name=await self._full_name(approve["actor"]) if approve else "",
+                issued_at=approve["at"],
+                recipients=(f"Ông/bà {row['applicant_name']}",),
+                verify_url=f"{self.base_url}/van-ban/{row['code']}",
+                unsigned_mark="BẢN CHƯA KÝ SỐ — chỉ có giá trị tham khảo" if unsigned else "",
+            )
+        )
+
+    async def sign_result(self, code: str, user: UserView, ip: str = "") -> dict[str, Any]:
+        """The leader's signature, then the seal: each an incremental update of the result."""
+        if self.signing is None:
+            raise Conflict("Dịch vụ ký số chưa được cấu hình.")
+        ctx = await self._context(code, user)
+        row, p = ctx["row"], ctx["procedure"]
+        state = self.dossiers._state(row, p)
+        refusal = check(state, Action.SIGN, self.dossiers._lifecycle_actor(row, user))
+        if refusal:
+            raise (Conflict if refusal.kind.value == "state" else Forbidden)(refusal.reason)
+        if row["outcome"] != "approved":
+            raise Conflict("Chỉ ký số kết quả giải quyết đã được phê duyệt.")
+        directory = self.dossiers.directory
+        approver = directory.get(await self._approving_unit(row["id"], len(p.workflow) - 1) or "")
+        if approver is None:
+            raise Conflict("Không xác định được cơ quan ban hành kết quả.")
+        at = self.dossiers.clock.now()
+        place = directory.place or ""
+        if user.role.value == "leader":
+            if user.unit_code != approver.code:
+                raise Forbidden("Chỉ lãnh đạo của cơ quan đã phê duyệt được ký kết quả này.")
+            base = await self._render_result(ctx, unsigned=False)
+            issued = await self.signing.personal(user, approver)
+            signed = await self.signing.sign(
+                base, as_seal=False, issued=issued, display=user.full_name, place=place, at=at
+            )
+        else:
+            if user.unit_code not in (approver.code, approver.parent_code):
+                raise Forbidden("Chỉ văn thư của cơ quan ban hành được đóng dấu (ký số cơ quan).")
+            previous = await self._issued_result(row["id"])
+            if previous is None:
+                raise Conflict("Kết quả chưa có chữ ký của lãnh đạo.")
+            seal = await self.signing.seal(approver)
+            signed = await self.signing.sign(
+                Path(previous["path"]).read_bytes(),
+                as_seal=True,
+                issued=seal,
+                display=approver.name,
+                place=place,
+                at=at,
+            )
+        stored = self.dossiers.store_issued(signed, f"{code}-ket-qua.pdf")
+        return await self.dossiers._transition(code, Action.SIGN, user, ip, issued=stored)
 
     async def register(self, unit_code: str, year: int, user: UserView) -> bytes:
         """Form 06 of one receiving unit for one year, numbered from 01."""
@@ -212,12 +296,5 @@ _ROLE = {
 }
 
 
-def _show(value: Any) -> str:
-    if value is True:
-        return "Có"
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        y, m, d = value.split("-")
-        return f"{d}/{m}/{y}"
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", ".")
-    return str(value)
+def _show(value: Any, field_type: str = "") -> str:
+    return answer(value, field_type)

@@ -245,6 +245,10 @@ class DossierService:
                 errors.setdefault(f"files.{d.key}", f"Thiếu thành phần hồ sơ bắt buộc: {d.name}.")
         return stored, errors
 
+    def store_issued(self, pdf: bytes, filename: str) -> StoredFile:
+        """Keep a document the portal issued (content-addressed, like uploads)."""
+        return self._write(UploadedFile("result", filename, pdf), "application/pdf")
+
     def check_and_store(
         self, procedure_code: str, files: tuple[UploadedFile, ...], already: tuple[StoredFile, ...] = ()
     ) -> tuple[list[StoredFile], dict[str, str]]:
@@ -311,6 +315,7 @@ class DossierService:
         reasons: tuple[str, ...] = (),
         new_due_at: datetime | None = None,
         files: list[StoredFile] | None = None,
+        issued: StoredFile | None = None,
         as_system: bool = False,
     ) -> dict[str, Any]:
         now = self.clock.now()
@@ -412,6 +417,8 @@ class DossierService:
                 reasons=tuple(reasons),
             )
             await _attach(row["id"], "supplement", files or [], now)
+            if issued is not None:
+                await _attach(row["id"], "result", [issued], now)
             await audit.record(
                 self.clock,
                 audit.SYSTEM if as_system else self._actor(user, ip),

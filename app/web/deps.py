@@ -18,6 +18,7 @@ from app.services.dossiers import DossierService
 from app.services.drafts import DraftService
 from app.services.payments import PaymentService
 from app.services.pki import PkiService
+from app.services.signing import SigningService
 from procedures.loader import default_catalogue
 
 _catalogue_services: dict[int, CatalogueService] = {}
@@ -54,8 +55,12 @@ def provide_dossier_service(
     )
 
 
-def provide_document_service(dossiers: NamedDependency[DossierService]) -> DocumentService:
-    return DocumentService(dossiers)
+def provide_document_service(
+    state: State, clock: NamedDependency[Clock], dossiers: NamedDependency[DossierService]
+) -> DocumentService:
+    settings = state.settings
+    pki = PkiService(clock, settings.base_url, settings.key_encryption_key)
+    return DocumentService(dossiers, SigningService(pki, settings.uploads_dir / "artwork"), settings.base_url)
 
 
 def provide_payment_service(state: State, dossiers: NamedDependency[DossierService]) -> PaymentService:

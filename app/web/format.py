@@ -6,7 +6,7 @@ from datetime import datetime
 
 from app.domain.clock import format_vn_date, format_vn_datetime
 from app.domain.roles import Role
-from app.domain.text import format_vnd
+from app.domain.text import answer, format_vnd
 from app.services.catalogue import LEVEL_LABELS, ONLINE_LABELS
 
 ROLE_STEP_LABELS = {
@@ -48,20 +48,6 @@ def hours_text(hours: float) -> str:
     if hours >= 8 and hours % 8 == 0:
         return f"{int(hours // 8)} ngày làm việc"
     return f"{hours:g} giờ làm việc"
-
-
-def answer(value, field_type: str = "") -> str:
-    """A form answer as a person reads it: dates dd/mm/yyyy, money with dots, yes/no."""
-    if value is None or value == "":
-        return "—"
-    if value is True:
-        return "Có"
-    if field_type == "date" and isinstance(value, str) and len(value) == 10:
-        y, m, d = value.split("-")
-        return f"{d}/{m}/{y}"
-    if field_type == "money" and isinstance(value, int):
-        return format_vnd(value)
-    return str(value)
 
 
 def vn_iso(value: str | datetime | None) -> str:

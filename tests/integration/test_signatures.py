@@ -8,6 +8,7 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from reportlab.lib.colors import HexColor
@@ -352,3 +353,39 @@ def test_bad_input_is_an_answer(pki, data, expected):
 def test_a_pdf_without_signature(pki):
     report = verify(pki, document())
     assert report.indication is Indication.INDETERMINATE and report.sub_indication == "NO_SIGNATURE_FOUND"
+
+
+# --- through the portal ------------------------------------------------------------------
+
+
+async def test_the_leader_signs_and_the_clerk_seals_the_result(client, clock):
+    from tests.conftest import bearer
+    from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    key = commune["key"]
+    reception = await bearer(client, f"motcua.{key}")
+    await act(client, code, reception, "receive")
+    await act(client, code, reception, "forward")
+    await act(client, code, await bearer(client, f"chuyenvien.{key}"), "forward")
+    leader = await bearer(client, f"lanhdao.{key}")
+    await act(client, code, leader, "approve")
+    clerk = await bearer(client, f"vanthu.{key}")
+    too_early = await client.post(f"/api/v1/dossiers/{code}/actions", headers=clerk, json={"action": "sign"})
+    assert too_early.status_code == 409  # the seal follows the leader's signature
+    d = await act(client, code, leader, "sign")
+    assert d["flags"]["signatures"] == ["leader"]
+    d = await act(client, code, clerk, "sign")
+    assert d["flags"]["signatures"] == ["leader", "seal"]
+    docs = (await client.get(f"/api/v1/dossiers/{code}/documents", headers=citizen)).json()
+    result = next(x for x in docs if x["kind"] == "result")
+    assert result["signed"] is True
+    pdf = (await client.get(result["url"], headers=citizen)).content
+    root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)
+    report = await verify_pdf(pdf, [root], now=clock.now())
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    leader_sig, seal_sig = report.signatures
+    assert not leader_sig.is_seal and leader_sig.identifiers[0].startswith("CCCD:")
+    assert seal_sig.is_seal and seal_sig.signer == commune["name"] and seal_sig.pades_level == "B-LT"

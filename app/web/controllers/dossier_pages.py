@@ -334,7 +334,11 @@ class DossierPagesController(Controller):
 
     @post("/ho-so/{code:str}/thao-tac", guards=[authenticated])
     async def act(
-        self, request: Request, code: FromPath[str], dossiers: NamedDependency[DossierService]
+        self,
+        request: Request,
+        code: FromPath[str],
+        dossiers: NamedDependency[DossierService],
+        documents: NamedDependency[DocumentService],
     ) -> Redirect:
         form = await request.form()
         action = form.get("action", "")
@@ -350,9 +354,12 @@ class DossierPagesController(Controller):
             except ValueError:
                 return Redirect(f"/ho-so/{code}?loi=Ngày hẹn mới không hợp lệ.", status_code=303)
         try:
-            await dossiers.act(
-                code, ActionRequest(action, reasons, new_due), request.scope["user"], client_ip(request)
-            )
+            if action == "sign":
+                await documents.sign_result(code, request.scope["user"], client_ip(request))
+            else:
+                await dossiers.act(
+                    code, ActionRequest(action, reasons, new_due), request.scope["user"], client_ip(request)
+                )
         except ServiceError as exc:
             return Redirect(f"/ho-so/{code}?loi={_q(exc.detail)}", status_code=303)
         done = ACTION_LABELS.get(action, action)

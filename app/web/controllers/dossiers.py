@@ -115,7 +115,10 @@ class DossierApiController(Controller):
         code: FromPath[str],
         data: JSONBody[ActionBody],
         dossiers: NamedDependency[DossierService],
+        documents: NamedDependency[DocumentService],
     ) -> dict[str, Any]:
+        if data.action == "sign":  # signing produces the signed result document
+            return await documents.sign_result(code, request.scope["user"], client_ip(request))
         return await dossiers.act(
             code,
             ActionRequest(data.action, tuple(data.reasons), data.new_due_at),

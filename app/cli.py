@@ -185,5 +185,54 @@ def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
         uvicorn.run("app.asgi:app", host=host, port=port, log_level="warning", access_log=False)
 
 
+async def _verify(data: bytes) -> dict:
+    from app.db import engine
+    from app.domain.clock import StartedClock, SystemClock
+    from app.services.pki import PkiService
+    from app.services.verification import VerificationService
+
+    settings = get_settings()
+    clock = StartedClock(settings.clock_start) if settings.clock_start else SystemClock()
+    await engine.start()
+    try:
+        return await VerificationService(
+            PkiService(clock, settings.base_url, settings.key_encryption_key)
+        ).verify(data)
+    finally:
+        await engine.stop()
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+def verify(file: str, as_json: bool) -> None:
+    """Verify the signatures of FILE.pdf; exit code 0 only for TOTAL_PASSED."""
+    import json as json_lib
+    from pathlib import Path
+
+    report = _run(_verify(Path(file).read_bytes()))
+    if as_json:
+        click.echo(json_lib.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        sub = f" / {report['sub_indication']}" if report.get("sub_indication") else ""
+        click.echo(f"{file}: {report['indication']}{sub} — {report.get('indication_label', '')}")
+        if report.get("problem"):
+            click.echo(f"  {report['problem']}")
+        for s in report["signatures"]:
+            kind = "cơ quan" if s["is_seal"] else "cá nhân"
+            click.echo(
+                f"  · {s['signer']} ({kind}): {s['indication']}"
+                f"{' / ' + s['sub_indication'] if s['sub_indication'] else ''}, {s['pades_level']},"
+                f" ký lúc {s['signing_time'] or '—'}"
+            )
+        issued = report.get("issued_by_portal")
+        if issued:
+            click.echo(
+                f"  Kết quả của hồ sơ {issued['dossier_code']}: "
+                + ("trùng khớp bản đã phát hành." if issued["matches"] else "KHÁC bản đã phát hành.")
+            )
+    sys.exit(0 if report["indication"] == "TOTAL_PASSED" else 1)
+
+
 if __name__ == "__main__":
     main()

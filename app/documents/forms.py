@@ -523,6 +523,7 @@ def render_result(data: ResultData) -> bytes:
         topMargin=20 * mm,
         bottomMargin=layout.title_y + 30,
         title=f"{data.title} – {data.code}",
+        keywords=data.code,  # ASCII in the Info dictionary: the verifier finds the dossier by it
         author=data.agency.name,
         creator="Cổng Dịch vụ công (mô phỏng)",
         lang="vi",

@@ -19,6 +19,7 @@ from app.services.drafts import DraftService
 from app.services.payments import PaymentService
 from app.services.pki import PkiService
 from app.services.signing import SigningService
+from app.services.verification import VerificationService
 from procedures.loader import default_catalogue
 
 _catalogue_services: dict[int, CatalogueService] = {}
@@ -76,6 +77,10 @@ def provide_pki_service(state: State, clock: NamedDependency[Clock]) -> PkiServi
     return PkiService(clock, state.settings.base_url, state.settings.key_encryption_key)
 
 
+def provide_verification_service(pki: NamedDependency[PkiService]) -> VerificationService:
+    return VerificationService(pki)
+
+
 DEPENDENCIES = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "directory": Provide(provide_directory),
@@ -86,4 +91,5 @@ DEPENDENCIES = {
     "payments": Provide(provide_payment_service, sync_to_thread=False),
     "drafts": Provide(provide_draft_service, sync_to_thread=False),
     "pki": Provide(provide_pki_service, sync_to_thread=False),
+    "verification": Provide(provide_verification_service, sync_to_thread=False),
 }

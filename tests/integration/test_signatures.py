@@ -389,3 +389,110 @@ async def test_the_leader_signs_and_the_clerk_seals_the_result(client, clock):
     leader_sig, seal_sig = report.signatures
     assert not leader_sig.is_seal and leader_sig.identifiers[0].startswith("CCCD:")
     assert seal_sig.is_seal and seal_sig.signer == commune["name"] and seal_sig.pades_level == "B-LT"
+
+
+async def test_anyone_verifies_an_issued_result_and_a_doctored_copy_is_recognised(client, clock):
+    from tests.conftest import bearer
+    from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    key = commune["key"]
+    reception = await bearer(client, f"motcua.{key}")
+    for who, action in (
+        (reception, "receive"),
+        (reception, "forward"),
+        (await bearer(client, f"chuyenvien.{key}"), "forward"),
+    ):
+        await act(client, code, who, action)
+    leader = await bearer(client, f"lanhdao.{key}")
+    await act(client, code, leader, "approve")
+    await act(client, code, leader, "sign")
+    await act(client, code, await bearer(client, f"vanthu.{key}"), "sign")
+    pdf = (await client.get(f"/api/v1/dossiers/{code}/documents/result", headers=citizen)).content
+
+    report = (await client.post("/api/v1/verify", files={"file": ("kq.pdf", pdf, "application/pdf")})).json()
+    assert report["indication"] == "TOTAL_PASSED" and report["indication_label"] == "Hợp lệ"
+    assert report["issued_by_portal"] == {"dossier_code": code, "matches": True}
+    assert [s["is_seal"] for s in report["signatures"]] == [False, True]
+
+    doctored = bytearray(pdf)
+    doctored[len(pdf) // 4] ^= 0x20
+    bad = (
+        await client.post("/api/v1/verify", files={"file": ("kq.pdf", bytes(doctored), "application/pdf")})
+    ).json()
+    assert bad["indication"] != "TOTAL_PASSED"
+    assert bad["issued_by_portal"] == {"dossier_code": code, "matches": False}
+
+    page = await client.get(f"/van-ban/{code}")
+    assert page.status_code == 200 and code in page.text and "SHA-256" in page.text
+    assert "Lò Thị Hoa" not in page.text  # no personal data behind the QR code
+    assert (await client.get("/van-ban/000.01.60.H63-210101-9999")).status_code == 404
+
+
+async def test_the_verify_endpoint_answers_bad_input_clearly(client):
+    not_pdf = (
+        await client.post("/api/v1/verify", files={"file": ("x.pdf", b"MZ\\x90", "application/pdf")})
+    ).json()
+    assert not_pdf["indication"] == "TOTAL_FAILED" and not_pdf["problem"] == "Tệp không phải PDF."
+    unsigned = (
+        await client.post("/api/v1/verify", files={"file": ("a.pdf", document(), "application/pdf")})
+    ).json()
+    assert unsigned["sub_indication"] == "NO_SIGNATURE_FOUND"
+    missing = await client.post("/api/v1/verify", files={"other": ("a.pdf", b"%PDF-", "application/pdf")})
+    assert missing.status_code == 422 and missing.json()["errors"] == {"file": "Thiếu tệp."}
+    page = await client.get("/verify")
+    assert page.status_code == 200 and "Kiểm tra chữ ký số" in page.text
+
+
+async def test_portal_verify_exits_0_only_for_total_passed(client, backend, tmp_path):
+    if backend[0] != "sqlite":
+        pytest.skip("the command reads the SQLite test database through DATABASE_URL")
+    import os
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import KEK, bearer
+    from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    key = commune["key"]
+    reception = await bearer(client, f"motcua.{key}")
+    for who, action in (
+        (reception, "receive"),
+        (reception, "forward"),
+        (await bearer(client, f"chuyenvien.{key}"), "forward"),
+    ):
+        await act(client, code, who, action)
+    leader = await bearer(client, f"lanhdao.{key}")
+    await act(client, code, leader, "approve")
+    await act(client, code, leader, "sign")
+    await act(client, code, await bearer(client, f"vanthu.{key}"), "sign")
+    good = tmp_path / "ket-qua.pdf"
+    good.write_bytes((await client.get(f"/api/v1/dossiers/{code}/documents/result", headers=citizen)).content)
+    unsigned = tmp_path / "khong-ky.pdf"
+    unsigned.write_bytes(document())
+
+    from app.db.engine import current_engine
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{current_engine().path}",
+        "PORTAL_KEY_ENCRYPTION_KEY": KEK,
+        "PORTAL_CLOCK_START": "2021-03-15T10:00:00+07:00",
+    }
+    portal = str(Path(sys.executable).parent / "portal")
+    ok = await asyncio.create_subprocess_exec(
+        portal, "verify", str(good), env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await ok.communicate()
+    assert ok.returncode == 0, out.decode()
+    assert "TOTAL_PASSED" in out.decode() and f"Kết quả của hồ sơ {code}: trùng khớp" in out.decode()
+    no = await asyncio.create_subprocess_exec(
+        portal, "verify", str(unsigned), env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await no.communicate()
+    assert no.returncode == 1 and "NO_SIGNATURE_FOUND" in out.decode()

@@ -6,6 +6,7 @@ from app.web.controllers.dossiers import DossierApiController
 from app.web.controllers.payments import GatewayController, PaymentApiController
 from app.web.controllers.pki import PkiController
 from app.web.controllers.public import PublicController, health
+from app.web.controllers.verification import VerificationController
 
 CONTROLLERS = [
     PublicController,
@@ -19,5 +20,6 @@ CONTROLLERS = [
     PaymentApiController,
     GatewayController,
     PkiController,
+    VerificationController,
     health,
 ]

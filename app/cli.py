@@ -234,5 +234,57 @@ def verify(file: str, as_json: bool) -> None:
     sys.exit(0 if report["indication"] == "TOTAL_PASSED" else 1)
 
 
+async def _pki(call):
+    from app.db import engine
+    from app.domain.clock import StartedClock, SystemClock
+    from app.services.pki import PkiService
+
+    settings = get_settings()
+    clock = StartedClock(settings.clock_start) if settings.clock_start else SystemClock()
+    await engine.start()
+    try:
+        return await call(PkiService(clock, settings.base_url, settings.key_encryption_key))
+    finally:
+        await engine.stop()
+
+
+@main.group()
+def pki() -> None:
+    """The simulated PKI: list and revoke certificates (new ones are issued when needed)."""
+
+
+@pki.command("list")
+@click.option("--unit", default=None, help="Only the certificates of this unit code.")
+def pki_list(unit: str | None) -> None:
+    for c in _run(_pki(lambda service: service.certificates(unit_code=unit))):
+        state = f"thu hồi {c['revoked_at']} ({c['revocation_reason']})" if c["revoked_at"] else "còn hiệu lực"
+        click.echo(f"{c['serial']}  {c['kind']:<8}  {c['subject']}  [{state}]")
+
+
+@pki.command("revoke")
+@click.argument("serial")
+@click.option(
+    "--reason",
+    default="unspecified",
+    show_default=True,
+    help="unspecified, key_compromise, affiliation_changed, superseded, cessation_of_operation",
+)
+@click.option("--at", "at", default=None, help="ISO 8601 instant of the revocation (default now).")
+def pki_revoke(serial: str, reason: str, at: str | None) -> None:
+    from datetime import datetime
+
+    from app.services.audit import Actor
+    from app.services.errors import ServiceError
+
+    when = datetime.fromisoformat(at) if at else None
+    try:
+        done = _run(
+            _pki(lambda service: service.revoke(serial, reason, Actor(username="cli", role="admin"), when))
+        )
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Đã thu hồi {done['serial']} từ {done['revoked_at']} ({done['reason']}).")
+
+
 if __name__ == "__main__":
     main()

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from asn1crypto import core, tsp
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 
 from app.db.engine import current_engine, write_transaction
@@ -18,6 +17,7 @@ from app.db.tables import PkiCertificate
 from app.domain.clock import Clock
 from app.services import audit
 from app.services.audit import AuditEntry
+from app.services.errors import Conflict, Invalid, NotFound
 from signing.pades import CachedKeyTimeStamper
 from signing.pki import (
     CertStatus,
@@ -184,6 +184,64 @@ class PkiService:
             number=int(this_update.timestamp() // CRL_PERIOD.total_seconds()),
         )
 
+    async def certificates(self, *, unit_code: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        query = (
+            PkiCertificate.select(
+                PkiCertificate.serial,
+                PkiCertificate.kind,
+                PkiCertificate.unit_code,
+                PkiCertificate.user_id,
+                PkiCertificate.subject,
+                PkiCertificate.not_before,
+                PkiCertificate.not_after,
+                PkiCertificate.revoked_at,
+                PkiCertificate.revocation_reason,
+            )
+            .where(PkiCertificate.kind.is_in(["seal", "personal"]))
+            .order_by(PkiCertificate.id, ascending=False)
+        )
+        if unit_code:
+            query = query.where(PkiCertificate.unit_code == unit_code)
+        return [
+            {
+                **r,
+                "not_before": r["not_before"].isoformat(),
+                "not_after": r["not_after"].isoformat(),
+                "revoked_at": r["revoked_at"].isoformat() if r["revoked_at"] else None,
+            }
+            for r in await query.limit(limit)
+        ]
+
+    async def revoke(
+        self, serial: str, reason: str, actor: audit.Actor, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Revoke an end-entity certificate from ``at`` (default now); CRL and OCSP follow."""
+        try:
+            why = RevocationReason(reason)
+        except ValueError:
+            raise Invalid(
+                "Lý do thu hồi không hợp lệ.", {"reason": ", ".join(r.value for r in RevocationReason)}
+            ) from None
+        serial = serial.lower().removeprefix("0x")
+        when = at or self.clock.now()
+        async with write_transaction():
+            row = await PkiCertificate.select().where(PkiCertificate.serial == serial).first()
+            if row is None or row["kind"] not in ("seal", "personal"):
+                raise NotFound(f"Không có chứng thư số sê-ri {serial}.")
+            if row["revoked_at"] is not None:
+                raise Conflict("Chứng thư số này đã bị thu hồi.")
+            await PkiCertificate.update(
+                {PkiCertificate.revoked_at: when, PkiCertificate.revocation_reason: why.value}
+            ).where(PkiCertificate.id == row["id"])
+            await audit.record(
+                self.clock,
+                actor,
+                AuditEntry(
+                    "pki.revoke", "certificate", serial, details={"reason": why.value, "at": when.isoformat()}
+                ),
+            )
+        return {"serial": serial, "revoked_at": when.isoformat(), "reason": why.value}
+
     async def ocsp(self, request_der: bytes) -> bytes:
         issuer, responder = await self.authority("intermediate"), await self.authority("ocsp")
         now = self.clock.now()
@@ -244,7 +302,3 @@ def _rejection(fail_info: str, text: str) -> bytes:
             }
         }
     ).dump()
-
-
-def pem_of(der: bytes) -> bytes:
-    return x509.load_der_x509_certificate(der).public_bytes(serialization.Encoding.PEM)

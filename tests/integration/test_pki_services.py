@@ -96,3 +96,35 @@ async def test_the_tsa_grants_tokens_and_rejects_garbage(client, clock):
     rejected = StatusOnlyTimeStampResp.load((await client.post("/pki/tsa", content=b"\x30\x02\x01")).content)
     assert rejected["status"]["status"].native == "rejection"
     assert rejected["status"]["fail_info"].native == {"bad_data_format"}
+
+
+async def test_the_admin_revokes_a_certificate_and_ocsp_and_the_crl_say_so(client, clock):
+    from datetime import timedelta
+
+    from tests.conftest import ADMIN_PASSWORD, bearer
+    from tests.integration.test_signatures import (
+        test_the_leader_signs_and_the_clerk_seals_the_result as sign_one,
+    )
+
+    await sign_one(client, clock)  # issues a personal and a seal certificate on the way
+    admin = await bearer(client, "admin", ADMIN_PASSWORD)
+    certs = (await client.get("/api/v1/admin/pki/certificates", headers=admin)).json()
+    personal = next(c for c in certs if c["kind"] == "personal" and not c["revoked_at"])
+    assert "CCCD:" in personal["subject"]
+    revoked = await client.post(
+        "/api/v1/admin/pki/revoke",
+        headers=admin,
+        json={"serial": personal["serial"], "reason": "key_compromise"},
+    )
+    assert revoked.status_code == 200 and revoked.json()["reason"] == "key_compromise"
+    again = await client.post("/api/v1/admin/pki/revoke", headers=admin, json={"serial": personal["serial"]})
+    assert again.status_code == 409
+    wrong = await client.post(
+        "/api/v1/admin/pki/revoke", headers=admin, json={"serial": personal["serial"], "reason": "bored"}
+    )
+    assert wrong.status_code == 422
+    clock.advance(timedelta(hours=1))
+    crl = x509.load_der_x509_crl((await client.get("/pki/intermediate.crl")).content)
+    assert crl.get_revoked_certificate_by_serial_number(int(personal["serial"], 16)) is not None
+    specialist = await bearer(client, "chuyenvien.tu-phap")
+    assert (await client.get("/api/v1/admin/pki/certificates", headers=specialist)).status_code == 403

@@ -1,6 +1,6 @@
 from app.web.controllers.account import AccountController
 from app.web.controllers.admin import AdminPagesController
-from app.web.controllers.api import AdminApiController, ApiController, AuditApiController
+from app.web.controllers.api import AdminApiController, ApiController, AuditApiController, PkiAdminController
 from app.web.controllers.dossier_pages import DossierPagesController
 from app.web.controllers.dossiers import DossierApiController
 from app.web.controllers.payments import GatewayController, PaymentApiController
@@ -20,6 +20,7 @@ CONTROLLERS = [
     PaymentApiController,
     GatewayController,
     PkiController,
+    PkiAdminController,
     VerificationController,
     health,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -18,6 +19,7 @@ from app.services import audit
 from app.services.accounts import AccountService, NewUser, UserView
 from app.services.catalogue import CatalogueQuery, CatalogueService
 from app.services.documents import DocumentService
+from app.services.pki import PkiService
 from app.services.security import issue_token
 from app.web.auth import authenticated, roles, unit_in_scope
 from app.web.controllers.account import client_ip
@@ -158,6 +160,31 @@ class AdminApiController(Controller):
             unit_code=unit or None, role=role or None, after_id=after, limit=max(1, min(limit, 500))
         )
         return [user_json(u) for u in users]
+
+
+class RevokeRequest(msgspec.Struct, forbid_unknown_fields=True):
+    serial: str
+    reason: str = "unspecified"
+    at: datetime | None = None
+
+
+class PkiAdminController(Controller):
+    path = "/api/v1/admin/pki"
+    guards = [roles(Role.ADMIN)]
+    tags = ["Quản trị"]
+
+    @get("/certificates", summary="Chứng thư số đã cấp cho cơ quan và cá nhân")
+    async def certificates(
+        self, pki: NamedDependency[PkiService], unit: FromQuery[str] = ""
+    ) -> list[dict[str, Any]]:
+        return await pki.certificates(unit_code=unit or None)
+
+    @post("/revoke", status_code=200, summary="Thu hồi chứng thư số (lý do, thời điểm)")
+    async def revoke(
+        self, request: Request, data: JSONBody[RevokeRequest], pki: NamedDependency[PkiService]
+    ) -> dict[str, Any]:
+        actor = replace(request.scope["user"].actor, ip=client_ip(request))
+        return await pki.revoke(data.serial, data.reason, actor, data.at)
 
 
 class AuditApiController(Controller):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ from app.services.dossiers import DossierService
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.signing import SigningService
 
+log = logging.getLogger("portal.documents")
+
 DOCUMENT_TITLES = {
     **{kind: f"Mẫu số {number}: {title.capitalize()}" for kind, (number, title) in FORM_TITLES.items()},
     "result": "Kết quả giải quyết (bản chưa ký số)",
@@ -46,9 +49,9 @@ class DocumentService:
     signing: SigningService | None = None
     base_url: str = ""
 
-    async def _context(self, code: str, user: UserView | None) -> dict[str, Any]:
+    async def _context(self, code: str, user: UserView | None, *, check: bool = True) -> dict[str, Any]:
         row = await self.dossiers._row(code)
-        if not await self.dossiers.entitled(row, user):
+        if check and not await self.dossiers.entitled(row, user):
             raise Forbidden("Chỉ người nộp hồ sơ và cán bộ có liên quan được tải giấy tờ của hồ sơ.")
         events = (
             await AuditEvent.select(AuditEvent.action, AuditEvent.at, AuditEvent.actor, AuditEvent.details)
@@ -75,6 +78,12 @@ class DocumentService:
     async def list(self, code: str, user: UserView | None) -> list[dict[str, Any]]:
         ctx = await self._context(code, user)
         signed_result = await self._issued_result(ctx["row"]["id"]) is not None
+        sealed_forms = {
+            r["key"]
+            for r in await DossierDocument.select(DossierDocument.key).where(
+                (DossierDocument.dossier_id == ctx["row"]["id"]) & DossierDocument.kind.like("form:%")
+            )
+        } - {"control_sheet"}
         return [
             {
                 "kind": k,
@@ -82,17 +91,22 @@ class DocumentService:
                 if k == "result" and signed_result
                 else DOCUMENT_TITLES[k],
                 "url": f"/api/v1/dossiers/{code}/documents/{k}",
-                "signed": k == "result" and signed_result,
+                "signed": (k == "result" and signed_result) or k in sealed_forms,
             }
             for k in self.available(ctx)
         ]
 
-    async def pdf(self, code: str, kind: str, user: UserView | None) -> bytes:
-        ctx = await self._context(code, user)
+    async def pdf(
+        self, code: str, kind: str, user: UserView | None, *, ctx: dict | None = None, render: bool = False
+    ) -> bytes:
+        ctx = ctx or await self._context(code, user)
         if kind not in DOCUMENT_TITLES:
             raise NotFound(f"Không có loại giấy tờ {kind}.")
         if kind not in self.available(ctx):
             raise NotFound("Hồ sơ chưa có giấy tờ này ở trạng thái hiện tại.")
+        if not render and kind != "result" and (sealed := await self._issued_form(ctx["row"]["id"], kind)):
+            if kind != "control_sheet":  # Form 05 grows with every hand-off: always current
+                return Path(sealed["path"]).read_bytes()
         row, p, events = ctx["row"], ctx["procedure"], ctx["events"]
         directory = self.dossiers.directory
         agency = self._agency(row["receiving_unit"])
@@ -134,6 +148,59 @@ class DocumentService:
             watermark="Bản điện tử chưa ký số",
         )
         return render_form(kind, data)
+
+    #: Which form each action issues (Circular 01/2018 Art. 9).
+    FORMS_BY_ACTION = {
+        "receive": "receipt",
+        "request_supplement": "supplement_request",
+        "reject": "refusal",
+        "refuse": "refusal",
+        "apologize": "apology",
+    }
+
+    async def seal_issued_form(self, code: str, action: str) -> None:
+        """After an action that issues a form: render it, seal it with the receiving unit's
+        certificate and keep it, so every later download is the same signed file."""
+        kind = self.FORMS_BY_ACTION.get(action)
+        if kind is None or self.signing is None:
+            return
+        ctx = await self._context(code, None, check=False)
+        unit = self.dossiers.directory.get(ctx["row"]["receiving_unit"])
+        pdf = await self.pdf(code, kind, None, ctx=ctx, render=True)
+        seal = await self.signing.seal(unit)
+        signed = await self.signing.seal_form(
+            pdf, issued=seal, place=self.dossiers.directory.place or "", at=self.dossiers.clock.now()
+        )
+        stored = self.dossiers.store_issued(signed, f"{code}-{kind}.pdf")
+        await DossierDocument.insert(
+            DossierDocument(
+                dossier_id=ctx["row"]["id"],
+                kind=f"form:{kind}",
+                key=kind,
+                filename=stored.filename,
+                content_type=stored.content_type,
+                size=stored.size,
+                sha256=stored.sha256,
+                path=stored.path,
+                created_at=self.dossiers.clock.now(),
+            )
+        )
+
+    async def after_action(self, code: str, action: str) -> None:
+        """Seal the form an action issued; a failure here never undoes the action (the form
+        stays downloadable, rendered on demand and marked unsigned)."""
+        try:
+            await self.seal_issued_form(code, action)
+        except Exception:  # noqa: BLE001
+            log.exception("sealing the form of %s after %s failed", code, action)
+
+    async def _issued_form(self, dossier_id: int, kind: str) -> dict[str, Any] | None:
+        return (
+            await DossierDocument.select()
+            .where((DossierDocument.dossier_id == dossier_id) & (DossierDocument.kind == f"form:{kind}"))
+            .order_by(DossierDocument.id, ascending=False)
+            .first()
+        )
 
     async def _issued_result(self, dossier_id: int) -> dict[str, Any] | None:
         return (

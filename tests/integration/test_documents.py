@@ -67,7 +67,14 @@ async def test_the_forms_of_a_dossier_with_a_supplement_and_a_result(client, clo
 
     listing = (await client.get(f"/api/v1/dossiers/{code}/documents", headers=citizen)).json()
     assert [d["kind"] for d in listing] == ["receipt", "supplement_request", "control_sheet", "result"]
-    assert all(set(d) == {"kind", "title", "url", "signed"} and d["signed"] is False for d in listing)
+    assert all(set(d) == {"kind", "title", "url", "signed"} for d in listing)
+    # Forms 01 and 02 were sealed when issued; Form 05 is always current; the result awaits signing.
+    assert {d["kind"]: d["signed"] for d in listing} == {
+        "receipt": True,
+        "supplement_request": True,
+        "control_sheet": False,
+        "result": False,
+    }
 
     receipt = await client.get(f"/api/v1/dossiers/{code}/documents/receipt", headers=citizen)
     assert receipt.headers["content-type"] == "application/pdf" and receipt.content.startswith(b"%PDF-")

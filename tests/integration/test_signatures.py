@@ -496,3 +496,24 @@ async def test_portal_verify_exits_0_only_for_total_passed(client, backend, tmp_
     )
     out, _ = await no.communicate()
     assert no.returncode == 1 and "NO_SIGNATURE_FOUND" in out.decode()
+
+
+async def test_forms_are_sealed_by_the_receiving_unit(client, clock):
+    from tests.conftest import bearer
+    from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    await act(client, code, await bearer(client, f"motcua.{commune['key']}"), "receive")
+    docs = {
+        d["kind"]: d for d in (await client.get(f"/api/v1/dossiers/{code}/documents", headers=citizen)).json()
+    }
+    assert docs["receipt"]["signed"] is True and docs["control_sheet"]["signed"] is False
+    first = (await client.get(docs["receipt"]["url"], headers=citizen)).content
+    second = (await client.get(docs["receipt"]["url"], headers=citizen)).content
+    assert first == second  # the issued file, not a new rendering
+    root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)
+    report = await verify_pdf(first, [root], now=clock.now())
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    assert [s.signer for s in report.signatures] == [commune["name"]] and report.signatures[0].is_seal

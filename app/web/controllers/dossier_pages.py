@@ -360,6 +360,7 @@ class DossierPagesController(Controller):
                 await dossiers.act(
                     code, ActionRequest(action, reasons, new_due), request.scope["user"], client_ip(request)
                 )
+                await documents.after_action(code, action)
         except ServiceError as exc:
             return Redirect(f"/ho-so/{code}?loi={_q(exc.detail)}", status_code=303)
         done = ACTION_LABELS.get(action, action)

@@ -119,12 +119,14 @@ class DossierApiController(Controller):
     ) -> dict[str, Any]:
         if data.action == "sign":  # signing produces the signed result document
             return await documents.sign_result(code, request.scope["user"], client_ip(request))
-        return await dossiers.act(
+        view = await dossiers.act(
             code,
             ActionRequest(data.action, tuple(data.reasons), data.new_due_at),
             request.scope["user"],
             client_ip(request),
         )
+        await documents.after_action(code, data.action)  # the form it issued, sealed
+        return view
 
     @get("/{code:str}/documents", guards=[authenticated], summary="Giấy tờ của hồ sơ (Mẫu 01–05, kết quả)")
     async def documents(

@@ -10,60 +10,59 @@ import sys
 import click
 
 import app.db  # noqa: F401  (PICCOLO_CONF before any table import)
-from app.settings import VAR_DIR, get_settings
+from app.settings import get_settings, kept_in_var
 
 
 def _run(coro):
     return asyncio.run(coro)
 
 
+def _with_database(call):
+    """Run the coroutine function ``call`` with the database's connections started."""
+
+    async def run():
+        from app.db import engine
+
+        await engine.start()
+        try:
+            return await call()
+        finally:
+            await engine.stop()
+
+    return _run(run())
+
+
+def _pki_service():
+    from app.domain.clock import clock_from
+    from app.services.pki import PkiService
+
+    settings = get_settings()
+    return PkiService.for_settings(clock_from(settings.clock_start), settings)
+
+
 async def _migrate() -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from app.db import engine
-
-    await engine.start()
-    try:
-        result = await run_forwards("portal")
-        if not result.success:
-            raise click.ClickException(f"migration failed: {result.message}")
-    finally:
-        await engine.stop()
+    result = await run_forwards("portal")
+    if not result.success:
+        raise click.ClickException(f"migration failed: {result.message}")
 
 
 def _demo_password() -> str:
     """PORTAL_DEMO_PASSWORD, else one kept in var/ so re-running demo keeps the same accounts."""
-    if value := os.environ.get("PORTAL_DEMO_PASSWORD", "").strip():
-        return value
-    path = VAR_DIR / "demo_password"
-    if path.exists():
-        return path.read_text().strip()
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    value = "demo-" + secrets.token_hex(3) + "9"
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
+    value = os.environ.get("PORTAL_DEMO_PASSWORD", "").strip()
+    return value or kept_in_var("demo_password", lambda: "demo-" + secrets.token_hex(3) + "9")
 
 
-async def _seed(province: str, admin_password: str, demo_password: str):
-    from app.db import engine
-    from app.domain.clock import StartedClock, SystemClock
-    from app.services.pki import PkiService
+def _seed(province: str, admin_password: str, demo_password: str):
     from app.services.seeding import seed
 
-    settings = get_settings()
-    clock = StartedClock(settings.clock_start) if settings.clock_start else SystemClock()
-    await engine.start()
-    try:
-        return await seed(
-            clock,
-            province=province,
-            admin_password=admin_password,
-            demo_password=demo_password,
-            pki=PkiService(clock, settings.base_url, settings.key_encryption_key),
+    pki = _pki_service()
+    return _with_database(
+        lambda: seed(
+            pki.clock, province=province, admin_password=admin_password, demo_password=demo_password, pki=pki
         )
-    finally:
-        await engine.stop()
+    )
 
 
 #: Which seeded accounts the demo prints: one example per (role, kind of unit).
@@ -119,7 +118,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
-    _run(_migrate())
+    _with_database(_migrate)
     click.echo(f"Database ready: {get_settings().database_url}")
 
 
@@ -132,9 +131,9 @@ def seed(province: str | None) -> None:
     settings = get_settings()
     if not settings.admin_password:
         raise click.ClickException("PORTAL_ADMIN_PASSWORD is not set: `portal seed` will not invent one.")
-    _run(_migrate())
+    _with_database(_migrate)
     demo_password = _demo_password()
-    report = _run(_seed(province or settings.province, settings.admin_password, demo_password))
+    report = _seed(province or settings.province, settings.admin_password, demo_password)
     _print_accounts(report, settings.admin_password, demo_password, False)
 
 
@@ -165,17 +164,13 @@ def serve(host: str, port: int, workers: int) -> None:
 def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
     """Create the database, load the province, print the demo accounts and serve."""
     settings = get_settings()
-    admin_password = settings.admin_password
-    generated = not admin_password
-    if generated:
-        path = VAR_DIR / "admin_password"
-        admin_password = path.read_text().strip() if path.exists() else "admin-" + secrets.token_urlsafe(9)
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(admin_password)
-        path.chmod(0o600)
-    _run(_migrate())
+    generated = not settings.admin_password
+    admin_password = settings.admin_password or kept_in_var(
+        "admin_password", lambda: "admin-" + secrets.token_urlsafe(9)
+    )
+    _with_database(_migrate)
     demo_password = _demo_password()
-    report = _run(_seed(province or settings.province, admin_password, demo_password))
+    report = _seed(province or settings.province, admin_password, demo_password)
     _print_accounts(report, admin_password, demo_password, generated)
     click.echo(f"\nCổng Dịch vụ công: http://{host}:{port}/   (Ctrl+C để dừng)\n")
     sys.stdout.flush()
@@ -183,23 +178,6 @@ def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
         import uvicorn
 
         uvicorn.run("app.asgi:app", host=host, port=port, log_level="warning", access_log=False)
-
-
-async def _verify(data: bytes) -> dict:
-    from app.db import engine
-    from app.domain.clock import StartedClock, SystemClock
-    from app.services.pki import PkiService
-    from app.services.verification import VerificationService
-
-    settings = get_settings()
-    clock = StartedClock(settings.clock_start) if settings.clock_start else SystemClock()
-    await engine.start()
-    try:
-        return await VerificationService(
-            PkiService(clock, settings.base_url, settings.key_encryption_key)
-        ).verify(data)
-    finally:
-        await engine.stop()
 
 
 @main.command()
@@ -210,7 +188,10 @@ def verify(file: str, as_json: bool) -> None:
     import json as json_lib
     from pathlib import Path
 
-    report = _run(_verify(Path(file).read_bytes()))
+    from app.services.verification import VerificationService
+
+    data = Path(file).read_bytes()
+    report = _with_database(lambda: VerificationService(_pki_service()).verify(data))
     if as_json:
         click.echo(json_lib.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -234,20 +215,6 @@ def verify(file: str, as_json: bool) -> None:
     sys.exit(0 if report["indication"] == "TOTAL_PASSED" else 1)
 
 
-async def _pki(call):
-    from app.db import engine
-    from app.domain.clock import StartedClock, SystemClock
-    from app.services.pki import PkiService
-
-    settings = get_settings()
-    clock = StartedClock(settings.clock_start) if settings.clock_start else SystemClock()
-    await engine.start()
-    try:
-        return await call(PkiService(clock, settings.base_url, settings.key_encryption_key))
-    finally:
-        await engine.stop()
-
-
 @main.group()
 def pki() -> None:
     """The simulated PKI: list and revoke certificates (new ones are issued when needed)."""
@@ -256,7 +223,7 @@ def pki() -> None:
 @pki.command("list")
 @click.option("--unit", default=None, help="Only the certificates of this unit code.")
 def pki_list(unit: str | None) -> None:
-    for c in _run(_pki(lambda service: service.certificates(unit_code=unit))):
+    for c in _with_database(lambda: _pki_service().certificates(unit_code=unit)):
         state = f"thu hồi {c['revoked_at']} ({c['revocation_reason']})" if c["revoked_at"] else "còn hiệu lực"
         click.echo(f"{c['serial']}  {c['kind']:<8}  {c['subject']}  [{state}]")
 
@@ -278,8 +245,8 @@ def pki_revoke(serial: str, reason: str, at: str | None) -> None:
 
     when = datetime.fromisoformat(at) if at else None
     try:
-        done = _run(
-            _pki(lambda service: service.revoke(serial, reason, Actor(username="cli", role="admin"), when))
+        done = _with_database(
+            lambda: _pki_service().revoke(serial, reason, Actor(username="cli", role="admin"), when)
         )
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc

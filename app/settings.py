@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,23 +21,26 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
-def _secret_key(variable: str = "PORTAL_SECRET_KEY", filename: str = "secret_key") -> str:
-    """The variable, else a value kept in var/ so restarts and workers agree."""
-    if key := _env(variable):
-        return key
+def kept_in_var(filename: str, make: Callable[[], str]) -> str:
+    """A generated value kept in var/ (mode 600), so restarts and workers agree on it."""
     path = VAR_DIR / filename
     if path.exists():
         return path.read_text().strip()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL: when two workers race, the loser reads the winner's key.
+    value = make()
+    # O_EXCL: when two processes race, the loser reads the winner's value.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
+        f.write(value)
+    return value
+
+
+def _secret_key(variable: str = "PORTAL_SECRET_KEY", filename: str = "secret_key") -> str:
+    """The variable, else a value kept in var/."""
+    return _env(variable) or kept_in_var(filename, lambda: secrets.token_urlsafe(48))
 
 
 @dataclass(frozen=True)

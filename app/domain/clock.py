@@ -51,6 +51,11 @@ class ManualClock:
         self.current = instant
 
 
+def clock_from(start: datetime | None) -> Clock:
+    """The server's clock: real time, or starting at ``start`` (PORTAL_CLOCK_START)."""
+    return StartedClock(start) if start else SystemClock()
+
+
 def to_vn(instant: datetime) -> datetime:
     return instant.astimezone(VN_TZ)
 

@@ -26,7 +26,7 @@ from app.domain.lifecycle import Action, Status, check
 from app.domain.text import answer
 from app.services.accounts import UserView
 from app.services.catalogue import time_limit_text
-from app.services.dossiers import DossierService
+from app.services.dossiers import ActionRequest, DossierService
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.signing import SigningService
 
@@ -50,7 +50,7 @@ class DocumentService:
     base_url: str = ""
 
     async def _context(self, code: str, user: UserView | None, *, check: bool = True) -> dict[str, Any]:
-        row = await self.dossiers._row(code)
+        row = await self.dossiers.load_row(code)
         if check and not await self.dossiers.entitled(row, user):
             raise Forbidden("Chỉ người nộp hồ sơ và cán bộ có liên quan được tải giấy tờ của hồ sơ.")
         events = (
@@ -186,13 +186,18 @@ class DocumentService:
             )
         )
 
-    async def after_action(self, code: str, action: str) -> None:
-        """Seal the form an action issued; a failure here never undoes the action (the form
-        stays downloadable, rendered on demand and marked unsigned)."""
+    async def act(self, code: str, request: ActionRequest, user: UserView, ip: str = "") -> dict[str, Any]:
+        """Every action a person takes on a dossier, with the documents it produces:
+        ``sign`` signs the result; the others run through the dossier service, and the form
+        an action issues is then sealed."""
+        if request.action == Action.SIGN.value:
+            return await self.sign_result(code, user, ip)
+        view = await self.dossiers.act(code, request, user, ip)
         try:
-            await self.seal_issued_form(code, action)
-        except Exception:  # noqa: BLE001
-            log.exception("sealing the form of %s after %s failed", code, action)
+            await self.seal_issued_form(code, request.action)
+        except Exception:  # noqa: BLE001 - never undo the action: the form stays downloadable unsigned
+            log.exception("sealing the form of %s after %s failed", code, request.action)
+        return view
 
     async def _issued_form(self, dossier_id: int, kind: str) -> dict[str, Any] | None:
         return (
@@ -256,8 +261,8 @@ class DocumentService:
             raise Conflict("Dịch vụ ký số chưa được cấu hình.")
         ctx = await self._context(code, user)
         row, p = ctx["row"], ctx["procedure"]
-        state = self.dossiers._state(row, p)
-        refusal = check(state, Action.SIGN, self.dossiers._lifecycle_actor(row, user))
+        state = self.dossiers.state_of(row, p)
+        refusal = check(state, Action.SIGN, self.dossiers.actor_for(row, user))
         if refusal:
             raise (Conflict if refusal.kind.value == "state" else Forbidden)(refusal.reason)
         if row["outcome"] != "approved":
@@ -292,7 +297,7 @@ class DocumentService:
                 at=at,
             )
         stored = self.dossiers.store_issued(signed, f"{code}-ket-qua.pdf")
-        return await self.dossiers._transition(code, Action.SIGN, user, ip, issued=stored)
+        return await self.dossiers.transition(code, Action.SIGN, user, ip, issued=stored)
 
     async def register(self, unit_code: str, year: int, user: UserView) -> bytes:
         """Form 06 of one receiving unit for one year, numbered from 01."""

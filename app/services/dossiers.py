@@ -145,7 +145,7 @@ class DossierService:
                     await Dossier.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
                 existing = await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
                 if existing:  # a second click or a second tab: the same dossier
-                    return await self._view_row(await self._row(existing["code"]), actor)
+                    return await self._view_row(await self.load_row(existing["code"]), actor)
             code = str(make_code(unit_code, now, await self._next_sequence(unit_code, now)))
             row = (
                 await Dossier.insert(
@@ -201,7 +201,7 @@ class DossierService:
                     },
                 ),
             )
-        return await self._view_row(await self._row(code), actor)
+        return await self._view_row(await self.load_row(code), actor)
 
     async def _next_sequence(self, unit_code: str, now: datetime) -> int:
         # One statement, atomic on both databases: concurrent submissions get distinct numbers.
@@ -283,14 +283,14 @@ class DossierService:
             ) from None
         if action is Action.SUPPLEMENT:
             raise Invalid("Bổ sung hồ sơ qua địa chỉ …/supplement kèm tệp.", {"action": "Dùng …/supplement."})
-        return await self._transition(
+        return await self.transition(
             code, action, actor, ip, reasons=request.reasons, new_due_at=request.new_due_at
         )
 
     async def supplement(
         self, code: str, files: tuple[UploadedFile, ...], actor: UserView, ip: str = ""
     ) -> dict[str, Any]:
-        row = await self._row(code)
+        row = await self.load_row(code)
         p = self.catalogue.get(row["procedure_code"])
         if not files:
             raise Invalid("Hãy đính kèm các giấy tờ được yêu cầu bổ sung.", {"files": "Chưa có tệp nào."})
@@ -298,14 +298,14 @@ class DossierService:
         errors = {k: v for k, v in errors.items() if not v.startswith("Thiếu thành phần")}
         if errors:
             raise Invalid("Tệp bổ sung chưa hợp lệ.", errors)
-        return await self._transition(code, Action.SUPPLEMENT, actor, ip, files=stored)
+        return await self.transition(code, Action.SUPPLEMENT, actor, ip, files=stored)
 
     async def system_action(self, code: str, action: Action) -> dict[str, Any]:
         """An action taken by the system itself (the payment gateway's confirmed callback)."""
         system = UserView(0, "system", Role.ADMIN, None, "Hệ thống")
-        return await self._transition(code, action, system, "", as_system=True)
+        return await self.transition(code, action, system, "", as_system=True)
 
-    async def _transition(
+    async def transition(
         self,
         code: str,
         action: Action,
@@ -320,10 +320,10 @@ class DossierService:
     ) -> dict[str, Any]:
         now = self.clock.now()
         async with write_transaction():
-            row = await self._row(code)
+            row = await self.load_row(code)
             p = self.catalogue.get(row["procedure_code"])
-            state = self._state(row, p)
-            actor = LifecycleActor("system") if as_system else self._lifecycle_actor(row, user)
+            state = self.state_of(row, p)
+            actor = LifecycleActor("system") if as_system else self.actor_for(row, user)
             due_at = None
             if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
                 due_at = self.calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
@@ -436,7 +436,7 @@ class DossierService:
                     },
                 ),
             )
-        return await self._view_row(await self._row(code), user)
+        return await self._view_row(await self.load_row(code), user)
 
     async def _notify(
         self,
@@ -484,7 +484,7 @@ class DossierService:
 
     # --- reading -----------------------------------------------------------------------
 
-    async def _row(self, code: str) -> dict[str, Any]:
+    async def load_row(self, code: str) -> dict[str, Any]:
         if parse_code(code) is None:
             raise NotFound(f"Mã hồ sơ {code} không đúng định dạng (ví dụ 000.01.60.H63-210315-0001).")
         row = await Dossier.select().where(Dossier.code == code).first()
@@ -492,7 +492,7 @@ class DossierService:
             raise NotFound(f"Không tìm thấy hồ sơ mã {code}.")
         return row
 
-    def _state(self, row: dict, p: Procedure) -> DossierState:
+    def state_of(self, row: dict, p: Procedure) -> DossierState:
         return DossierState(
             status=Status(row["status"]),
             step_roles=tuple(s.role for s in p.workflow),
@@ -507,7 +507,7 @@ class DossierService:
             paid=row["paid"],
         )
 
-    def _lifecycle_actor(self, row: dict, user: UserView | None) -> LifecycleActor:
+    def actor_for(self, row: dict, user: UserView | None) -> LifecycleActor:
         if user is None:
             return LifecycleActor("anonymous")
         return LifecycleActor(
@@ -542,7 +542,7 @@ class DossierService:
 
     async def public_view(self, code: str) -> dict[str, Any]:
         """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status, appointment."""
-        row = await self._row(code)
+        row = await self.load_row(code)
         p = self.catalogue.get(row["procedure_code"])
         return {
             "code": row["code"],
@@ -553,7 +553,7 @@ class DossierService:
         }
 
     async def view(self, code: str, user: UserView | None, ip: str = "") -> dict[str, Any]:
-        row = await self._row(code)
+        row = await self.load_row(code)
         if not await self.entitled(row, user):
             return await self.public_view(code)
         async with write_transaction():  # reading personal data is itself an audited act
@@ -566,7 +566,7 @@ class DossierService:
 
     async def _view_row(self, row: dict, user: UserView | None) -> dict[str, Any]:
         p = self.catalogue.get(row["procedure_code"])
-        state = self._state(row, p)
+        state = self.state_of(row, p)
         history = (
             await AuditEvent.select(
                 AuditEvent.seq,
@@ -631,7 +631,7 @@ class DossierService:
                 }
                 for h in history
             ],
-            "allowed_actions": [a.value for a in allowed_actions(state, self._lifecycle_actor(row, user))],
+            "allowed_actions": [a.value for a in allowed_actions(state, self.actor_for(row, user))],
         }
 
     async def raise_overdue_flags(self) -> list[str]:
@@ -663,7 +663,7 @@ class DossierService:
         return [r["code"] for r in late]
 
     async def notifications(self, code: str, user: UserView) -> list[dict[str, Any]]:
-        row = await self._row(code)
+        row = await self.load_row(code)
         if not await self.entitled(row, user):
             raise Forbidden("Bạn không có quyền xem thông báo của hồ sơ này.")
         return [

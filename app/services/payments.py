@@ -47,7 +47,7 @@ class PaymentService:
     secret: str
 
     async def create(self, code: str, user: UserView, ip: str = "") -> dict[str, Any]:
-        row = await self.dossiers._row(code)
+        row = await self.dossiers.load_row(code)
         if user.id != row["applicant_id"]:
             raise Forbidden("Chỉ người nộp hồ sơ được thanh toán trực tuyến cho hồ sơ này.")
         if not row["fee_due"] or row["paid"]:

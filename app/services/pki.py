@@ -42,7 +42,7 @@ CRL_VALIDITY = timedelta(days=1)
 _cache: dict[str, Issued] = {}
 
 
-def _kek(secret: str) -> bytes:
+def key_encryption_bytes(secret: str) -> bytes:
     return hashlib.sha256(("kek:" + secret).encode()).digest().hex().encode()
 
 
@@ -51,6 +51,10 @@ class PkiService:
     clock: Clock
     base_url: str
     key_encryption_key: str
+
+    @classmethod
+    def for_settings(cls, clock: Clock, settings) -> "PkiService":
+        return cls(clock, settings.base_url, settings.key_encryption_key)
 
     @property
     def endpoints(self) -> Endpoints:
@@ -73,7 +77,7 @@ class PkiService:
             if await PkiCertificate.exists().where(PkiCertificate.name == "root"):
                 return False  # another process won the race
             for name, issued in made.items():
-                await self._store(issued, name=name)
+                await self.store(issued, name=name)
             await audit.record(
                 self.clock,
                 audit.SYSTEM,
@@ -86,7 +90,7 @@ class PkiService:
             )
         return True
 
-    async def _store(
+    async def store(
         self,
         issued: Issued,
         *,
@@ -106,10 +110,14 @@ class PkiService:
                 not_before=cert.not_valid_before_utc,
                 not_after=cert.not_valid_after_utc,
                 cert_der=issued.der,
-                key_pem=issued.encrypted_key(_kek(self.key_encryption_key)),
+                key_pem=issued.encrypted_key(key_encryption_bytes(self.key_encryption_key)),
                 created_at=self.clock.now(),
             )
         )
+
+    def private_key(self, key_pem: bytes):
+        """A stored private key, decrypted with the key-encryption key."""
+        return decrypt_key(bytes(key_pem), key_encryption_bytes(self.key_encryption_key))
 
     async def authority(self, name: str) -> Issued:
         key = f"{id(current_engine())}:{name}"  # one hierarchy per database
@@ -121,7 +129,7 @@ class PkiService:
         issued = Issued(
             Kind(row["kind"]),
             x509.load_der_x509_certificate(bytes(row["cert_der"])),
-            decrypt_key(bytes(row["key_pem"]), _kek(self.key_encryption_key)),
+            self.private_key(row["key_pem"]),
         )
         _cache[key] = issued
         return issued

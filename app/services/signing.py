@@ -22,7 +22,7 @@ from app.db.tables import PkiCertificate
 from app.documents.forms import RESULT_LAYOUT, render_artwork
 from app.domain.directory import UnitRecord
 from app.services.accounts import UserView
-from app.services.pki import PkiService, _kek
+from app.services.pki import PkiService
 from signing.pades import (
     Appearance,
     CachedKeySigner,
@@ -31,7 +31,7 @@ from signing.pades import (
     SignatureSpec,
     sign_pdf,
 )
-from signing.pki import Issued, Kind, SubjectSpec, decrypt_key, issue_end_entity
+from signing.pki import Issued, Kind, SubjectSpec, issue_end_entity
 
 ROLE_TITLES = {"leader": "Lãnh đạo", "clerk": "Văn thư"}
 
@@ -68,7 +68,7 @@ class SigningService:
         cert = x509.load_der_x509_certificate(bytes(row["cert_der"]))
         if cert.not_valid_after_utc <= self.pki.clock.now():
             return None
-        return Issued(kind, cert, decrypt_key(bytes(row["key_pem"]), _kek(self.pki.key_encryption_key)))
+        return Issued(kind, cert, self.pki.private_key(row["key_pem"]))
 
     async def personal(self, user: UserView, unit: UnitRecord) -> Issued:
         if (issued := await self._stored(user_id=user.id, kind=Kind.PERSONAL)) is not None:
@@ -87,7 +87,7 @@ class SigningService:
             self.pki.clock.now(),
         )
         async with write_transaction():
-            await self.pki._store(issued, user_id=user.id, unit_code=unit.code)
+            await self.pki.store(issued, user_id=user.id, unit_code=unit.code)
         return issued
 
     async def seal(self, unit: UnitRecord) -> Issued:
@@ -102,7 +102,7 @@ class SigningService:
             self.pki.clock.now(),
         )
         async with write_transaction():
-            await self.pki._store(issued, unit_code=unit.code)
+            await self.pki.store(issued, unit_code=unit.code)
         return issued
 
     async def revocation(self, signer: Issued) -> Revocation:

@@ -57,10 +57,9 @@ def provide_dossier_service(
 
 
 def provide_document_service(
-    state: State, clock: NamedDependency[Clock], dossiers: NamedDependency[DossierService]
+    state: State, dossiers: NamedDependency[DossierService], pki: NamedDependency[PkiService]
 ) -> DocumentService:
     settings = state.settings
-    pki = PkiService(clock, settings.base_url, settings.key_encryption_key)
     return DocumentService(dossiers, SigningService(pki, settings.uploads_dir / "artwork"), settings.base_url)
 
 
@@ -74,7 +73,7 @@ def provide_draft_service(dossiers: NamedDependency[DossierService]) -> DraftSer
 
 
 def provide_pki_service(state: State, clock: NamedDependency[Clock]) -> PkiService:
-    return PkiService(clock, state.settings.base_url, state.settings.key_encryption_key)
+    return PkiService.for_settings(clock, state.settings)
 
 
 def provide_verification_service(pki: NamedDependency[PkiService]) -> VerificationService:

@@ -23,7 +23,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.db import engine as db_engine
-from app.domain.clock import Clock, StartedClock, SystemClock
+from app.domain.clock import Clock, clock_from
 from app.settings import STATIC_DIR, Settings, get_settings
 from app.web.auth import AuthenticationMiddleware
 from app.web.deps import DEPENDENCIES
@@ -47,10 +47,7 @@ def login_rate_limit(settings: Settings) -> RateLimitConfig:
 class PortalPlugin(InitPluginProtocol):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or get_settings()
-        if clock is None:
-            start = self.settings.clock_start
-            clock = StartedClock(start) if start else SystemClock()
-        self.clock = clock
+        self.clock = clock or clock_from(self.settings.clock_start)
 
     async def _start_database(self) -> None:
         # The pool may already run (tests, the simulator): then it is not ours to close.

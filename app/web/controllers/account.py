@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from litestar import Controller, Request, get, post
@@ -12,6 +13,7 @@ from litestar.response import Redirect, Template
 
 from app.domain.directory import Directory
 from app.services.accounts import AccountService, CitizenRegistration
+from app.services.audit import Actor
 from app.services.errors import ServiceError
 from app.web.auth import SESSION_USER, authenticated
 from app.web.controllers.public import page_context
@@ -28,6 +30,11 @@ def safe_next(target: str | None) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def request_actor(request: Request) -> Actor:
+    """The signed-in user as the audit trail records them, with their address."""
+    return replace(request.scope["user"].actor, ip=client_ip(request))
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -14,7 +12,7 @@ from app.domain.roles import ROLE_LABELS, Role
 from app.services.accounts import AccountService, NewUser
 from app.services.errors import ServiceError
 from app.web.auth import roles
-from app.web.controllers.account import Form, client_ip
+from app.web.controllers.account import Form, request_actor
 from app.web.controllers.public import page_context
 
 
@@ -75,9 +73,8 @@ class AdminPagesController(Controller):
             email=data.get("email", "").strip(),
             phone=data.get("phone", "").strip(),
         )
-        actor = request.scope["user"].actor
         try:
-            user = await accounts.create_user(spec, replace(actor, ip=client_ip(request)))
+            user = await accounts.create_user(spec, request_actor(request))
         except ServiceError as exc:
             values = {k: v for k, v in data.items() if k != "password"}
             return await self._page(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from app.services.documents import DocumentService
 from app.services.pki import PkiService
 from app.services.security import issue_token
 from app.web.auth import authenticated, roles, unit_in_scope
-from app.web.controllers.account import client_ip
+from app.web.controllers.account import client_ip, request_actor
 from app.web.controllers.dossiers import pdf_response
 
 
@@ -143,8 +142,7 @@ class AdminApiController(Controller):
     async def create_user(
         self, request: Request, data: JSONBody[NewUser], accounts: NamedDependency[AccountService]
     ) -> dict[str, Any]:
-        actor = request.scope["user"].actor
-        user = await accounts.create_user(data, replace(actor, ip=client_ip(request)))
+        user = await accounts.create_user(data, request_actor(request))
         return user_json(user)
 
     @get("/users", summary="Danh sách tài khoản (phân trang theo id)")
@@ -183,8 +181,7 @@ class PkiAdminController(Controller):
     async def revoke(
         self, request: Request, data: JSONBody[RevokeRequest], pki: NamedDependency[PkiService]
     ) -> dict[str, Any]:
-        actor = replace(request.scope["user"].actor, ip=client_ip(request))
-        return await pki.revoke(data.serial, data.reason, actor, data.at)
+        return await pki.revoke(data.serial, data.reason, request_actor(request), data.at)
 
 
 class AuditApiController(Controller):

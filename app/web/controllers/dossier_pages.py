@@ -337,7 +337,6 @@ class DossierPagesController(Controller):
         self,
         request: Request,
         code: FromPath[str],
-        dossiers: NamedDependency[DossierService],
         documents: NamedDependency[DocumentService],
     ) -> Redirect:
         form = await request.form()
@@ -354,13 +353,9 @@ class DossierPagesController(Controller):
             except ValueError:
                 return Redirect(f"/ho-so/{code}?loi=Ngày hẹn mới không hợp lệ.", status_code=303)
         try:
-            if action == "sign":
-                await documents.sign_result(code, request.scope["user"], client_ip(request))
-            else:
-                await dossiers.act(
-                    code, ActionRequest(action, reasons, new_due), request.scope["user"], client_ip(request)
-                )
-                await documents.after_action(code, action)
+            await documents.act(
+                code, ActionRequest(action, reasons, new_due), request.scope["user"], client_ip(request)
+            )
         except ServiceError as exc:
             return Redirect(f"/ho-so/{code}?loi={_q(exc.detail)}", status_code=303)
         done = ACTION_LABELS.get(action, action)

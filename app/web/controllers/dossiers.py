@@ -114,19 +114,14 @@ class DossierApiController(Controller):
         request: Request,
         code: FromPath[str],
         data: JSONBody[ActionBody],
-        dossiers: NamedDependency[DossierService],
         documents: NamedDependency[DocumentService],
     ) -> dict[str, Any]:
-        if data.action == "sign":  # signing produces the signed result document
-            return await documents.sign_result(code, request.scope["user"], client_ip(request))
-        view = await dossiers.act(
+        return await documents.act(
             code,
             ActionRequest(data.action, tuple(data.reasons), data.new_due_at),
             request.scope["user"],
             client_ip(request),
         )
-        await documents.after_action(code, data.action)  # the form it issued, sealed
-        return view
 
     @get("/{code:str}/documents", guards=[authenticated], summary="Giấy tờ của hồ sơ (Mẫu 01–05, kết quả)")
     async def documents(

@@ -12,10 +12,10 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 
 from app.db.engine import engine_name
-from app.db.tables import Unit
 from app.domain.clock import Clock
 from app.domain.directory import Directory
 from app.services.catalogue import CatalogueQuery, CatalogueService, time_limit_text
+from app.services.directory import unit_count
 from app.web.format import unit_selector_label
 
 
@@ -118,7 +118,7 @@ class PublicController(Controller):
 
 @get("/health", tags=["Hệ thống"], summary="Tình trạng hoạt động")
 async def health(clock: NamedDependency[Clock]) -> dict[str, Any]:
-    units = await Unit.count()
+    units = await unit_count()
     return {
         "status": "ok",
         "database": engine_name(),

@@ -22,7 +22,6 @@ Unit selectors (``competent_unit``, ``receiving``, ``workflow[].unit``) name uni
 
 from __future__ import annotations
 
-import enum
 import re
 from typing import Annotated, Literal
 
@@ -56,14 +55,6 @@ SELECTOR = re.compile(
     r"^(receiving|center|province|district|commune|"
     r"department:[a-z0-9-]+|district:[a-z0-9-]+|commune:[a-z0-9-]+)$"
 )
-
-
-class OrderedLevel(enum.IntEnum):
-    """Administrative levels, ordered from the top (province) down."""
-
-    PROVINCE = 1
-    DISTRICT = 2
-    COMMUNE = 3
 
 
 class TimeLimit(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

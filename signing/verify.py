@@ -12,6 +12,7 @@ signature) is an answer too, never an exception.
 from __future__ import annotations
 
 import enum
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,8 +111,6 @@ async def verify_pdf(
     current_crls: list[bytes] = (),
     current_ocsps: list[bytes] = (),
 ) -> Report:
-    import hashlib
-
     if len(data) > MAX_BYTES:
         return _fail(f"Tệp vượt quá {MAX_BYTES // (1024 * 1024)} MB.")
     if not data.lstrip()[:5].startswith(b"%PDF-"):

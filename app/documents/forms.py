@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
 
@@ -128,7 +128,6 @@ class FormData:
     competent_unit: str = ""
     officer: str = ""
     watermark: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def date_line(place: str, when: datetime) -> str:

@@ -135,7 +135,18 @@ async def list_events(
         query = query.where(AuditEvent.dossier_code == dossier_code)
     if before_seq:
         query = query.where(AuditEvent.seq < before_seq)
-    rows = await query
+    return _with_details(await query)
+
+
+async def dossier_history(code: str, *, include_views: bool = False) -> list[dict[str, Any]]:
+    """A dossier's events, oldest first (viewing is audited too, but is not history)."""
+    query = AuditEvent.select().where(AuditEvent.dossier_code == code).order_by(AuditEvent.seq)
+    if not include_views:
+        query = query.where(AuditEvent.action != "dossier.view")
+    return _with_details(await query)
+
+
+def _with_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         if isinstance(row["details"], str):
             row["details"] = json.loads(row["details"] or "{}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.db.tables import AuditEvent, Dossier, DossierDocument, DossierStep, User
+from app.db.tables import Dossier, DossierDocument, DossierStep, User
 from app.documents.forms import (
     FORM_TITLES,
     Agency,
@@ -24,9 +24,10 @@ from app.documents.forms import (
 from app.domain.clock import VN_TZ
 from app.domain.lifecycle import Action, Status, check
 from app.domain.text import answer
+from app.services import audit
 from app.services.accounts import UserView
 from app.services.catalogue import time_limit_text
-from app.services.dossiers import ActionRequest, DossierService
+from app.services.dossiers import ActionRequest, DossierService, attach_documents
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.signing import SigningService
 
@@ -53,14 +54,7 @@ class DocumentService:
         row = await self.dossiers.load_row(code)
         if check and not await self.dossiers.entitled(row, user):
             raise Forbidden("Chỉ người nộp hồ sơ và cán bộ có liên quan được tải giấy tờ của hồ sơ.")
-        events = (
-            await AuditEvent.select(AuditEvent.action, AuditEvent.at, AuditEvent.actor, AuditEvent.details)
-            .where(AuditEvent.dossier_code == code)
-            .order_by(AuditEvent.seq)
-        )
-        for e in events:
-            if isinstance(e["details"], str):
-                e["details"] = json.loads(e["details"] or "{}")
+        events = await audit.dossier_history(code, include_views=True)
         return {"row": row, "events": events, "procedure": self.dossiers.catalogue.get(row["procedure_code"])}
 
     def available(self, ctx: dict[str, Any]) -> list[str]:
@@ -172,18 +166,8 @@ class DocumentService:
             pdf, issued=seal, place=self.dossiers.directory.place or "", at=self.dossiers.clock.now()
         )
         stored = self.dossiers.store_issued(signed, f"{code}-{kind}.pdf")
-        await DossierDocument.insert(
-            DossierDocument(
-                dossier_id=ctx["row"]["id"],
-                kind=f"form:{kind}",
-                key=kind,
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size=stored.size,
-                sha256=stored.sha256,
-                path=stored.path,
-                created_at=self.dossiers.clock.now(),
-            )
+        await attach_documents(
+            ctx["row"]["id"], f"form:{kind}", [replace(stored, key=kind)], self.dossiers.clock.now()
         )
 
     async def act(self, code: str, request: ActionRequest, user: UserView, ip: str = "") -> dict[str, Any]:
@@ -232,7 +216,7 @@ class DocumentService:
         labels = {f.key: f.label for f in p.form}
         types = {f.key: f.type for f in p.form}
         fields = tuple(
-            (labels.get(k, k), _show(v, types.get(k, "")))
+            (labels.get(k, k), answer(v, types.get(k, "")))
             for k, v in form.items()
             if v not in (None, "", False) and types.get(k) != "boolean"
         )
@@ -366,7 +350,3 @@ _ROLE = {
     "leader": "lãnh đạo",
     "clerk": "văn thư",
 }
-
-
-def _show(value: Any, field_type: str = "") -> str:
-    return answer(value, field_type)

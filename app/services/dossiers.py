@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from app.db.engine import engine_name, write_transaction
-from app.db.tables import AuditEvent, Dossier, DossierCounter, DossierDocument, DossierStep
+from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock
 from app.domain.directory import Directory
 from app.domain.dossier_code import make_code, parse_code
+from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
 from app.domain.lifecycle import (
     Action,
     Command,
@@ -37,10 +38,12 @@ from app.domain.roles import Role
 from app.services import audit, notifications
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
+from app.services.calendar import default_calendar
+from app.services.directory import load_directory
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from procedures.fees import quote
 from procedures.forms import validate_form
-from procedures.loader import Catalogue
+from procedures.loader import Catalogue, default_catalogue
 from procedures.schema import Procedure
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -107,6 +110,20 @@ class DossierService:
     uploads_dir: Path
     base_url: str = ""
 
+    @classmethod
+    async def for_settings(
+        cls, clock: Clock, settings, directory: Directory | None = None
+    ) -> "DossierService":
+        """The service as the server and its housekeeping use it: the configured province and files."""
+        return cls(
+            clock,
+            directory or await load_directory(),
+            default_catalogue(),
+            default_calendar(),
+            settings.uploads_dir,
+            settings.base_url,
+        )
+
     # --- submission --------------------------------------------------------------------
 
     async def submit(self, spec: Submission, actor: UserView, ip: str = "") -> dict[str, Any]:
@@ -172,7 +189,7 @@ class DossierService:
                     )
                 ).returning(Dossier.id)
             )[0]
-            await _attach(row["id"], "upload", stored, now)
+            await attach_documents(row["id"], "upload", stored, now)
             await self._notify(
                 "submit",
                 code,
@@ -323,7 +340,7 @@ class DossierService:
             row = await self.load_row(code)
             p = self.catalogue.get(row["procedure_code"])
             state = self.state_of(row, p)
-            actor = LifecycleActor("system") if as_system else self.actor_for(row, user)
+            actor = LIFECYCLE_SYSTEM if as_system else self.actor_for(row, user)
             due_at = None
             if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
                 due_at = self.calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
@@ -416,9 +433,9 @@ class DossierService:
                 now=now,
                 reasons=tuple(reasons),
             )
-            await _attach(row["id"], "supplement", files or [], now)
+            await attach_documents(row["id"], "supplement", files or [], now)
             if issued is not None:
-                await _attach(row["id"], "result", [issued], now)
+                await attach_documents(row["id"], "result", [issued], now)
             await audit.record(
                 self.clock,
                 audit.SYSTEM if as_system else self._actor(user, ip),
@@ -567,19 +584,7 @@ class DossierService:
     async def _view_row(self, row: dict, user: UserView | None) -> dict[str, Any]:
         p = self.catalogue.get(row["procedure_code"])
         state = self.state_of(row, p)
-        history = (
-            await AuditEvent.select(
-                AuditEvent.seq,
-                AuditEvent.at,
-                AuditEvent.action,
-                AuditEvent.actor,
-                AuditEvent.actor_role,
-                AuditEvent.status_before,
-                AuditEvent.status_after,
-            )
-            .where((AuditEvent.dossier_code == row["code"]) & (AuditEvent.action != "dossier.view"))
-            .order_by(AuditEvent.seq)
-        )
+        history = await audit.dossier_history(row["code"])
         now = self.clock.now()
         open_ = not state.status.is_terminal and state.status is not Status.RESOLVED
         return {
@@ -742,7 +747,7 @@ class DossierService:
         ]
 
 
-async def _attach(dossier_id: int, kind: str, files: list[StoredFile], now: datetime) -> None:
+async def attach_documents(dossier_id: int, kind: str, files: list[StoredFile], now: datetime) -> None:
     if files:
         await DossierDocument.insert(
             *(

@@ -24,31 +24,19 @@ class RecordingSender:
 async def enqueue(
     message: Message, *, dossier_code: str, user_id: int | None, email: str, phone: str, now: datetime
 ) -> None:
-    rows = []
-    if email:
-        rows.append(
-            Notification(
-                dossier_code=dossier_code,
-                user_id=user_id,
-                channel="email",
-                recipient=email,
-                subject=message.subject,
-                body=message.body,
-                created_at=now,
-            )
+    rows = [
+        Notification(
+            dossier_code=dossier_code,
+            user_id=user_id,
+            channel=channel,
+            recipient=recipient,
+            subject=message.subject,
+            body=body,
+            created_at=now,
         )
-    if phone:
-        rows.append(
-            Notification(
-                dossier_code=dossier_code,
-                user_id=user_id,
-                channel="sms",
-                recipient=phone,
-                subject=message.subject,
-                body=message.sms,
-                created_at=now,
-            )
-        )
+        for channel, recipient, body in (("email", email, message.body), ("sms", phone, message.sms))
+        if recipient
+    ]
     if rows:
         await Notification.insert(*rows)
 

@@ -253,18 +253,16 @@ class PkiService:
     async def ocsp(self, request_der: bytes) -> bytes:
         issuer, responder = await self.authority("intermediate"), await self.authority("ocsp")
         now = self.clock.now()
-        rows = {}
         try:
-            serial = ocsp.load_der_ocsp_request(request_der).serial_number
+            asked = ocsp.load_der_ocsp_request(request_der).serial_number
         except Exception:  # noqa: BLE001 - ocsp_respond answers malformedRequest itself
-            serial = None
-        if serial is not None:
-            row = await PkiCertificate.select().where(PkiCertificate.serial == f"{serial:x}").first()
-            if row:
-                rows[serial] = row
+            asked = None
+        found = None
+        if asked is not None:
+            found = await PkiCertificate.select().where(PkiCertificate.serial == f"{asked:x}").first()
 
         def lookup(serial: int) -> StatusAnswer:
-            row = rows.get(serial)
+            row = found if serial == asked else None
             if row is None or row["kind"] in ("root", "intermediate"):
                 return StatusAnswer(CertStatus.UNKNOWN)
             cert = x509.load_der_x509_certificate(bytes(row["cert_der"]))

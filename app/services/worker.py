@@ -7,23 +7,13 @@ import logging
 
 from app.domain.clock import Clock
 from app.services import notifications
-from app.services.calendar import default_calendar
-from app.services.directory import load_directory
 from app.services.dossiers import DossierService
-from procedures.loader import default_catalogue
 
 log = logging.getLogger("portal.worker")
 
 
 async def tick(clock: Clock, settings, sender: notifications.Sender) -> None:
-    service = DossierService(
-        clock,
-        await load_directory(),
-        default_catalogue(),
-        default_calendar(),
-        settings.uploads_dir,
-        settings.base_url,
-    )
+    service = await DossierService.for_settings(clock, settings)
     flagged = await service.raise_overdue_flags()
     delivered = await notifications.deliver_pending(sender, clock.now())
     if flagged or delivered:

@@ -10,7 +10,6 @@ from litestar.di import NamedDependency, Provide
 from app.domain.clock import Clock
 from app.domain.directory import Directory
 from app.services.accounts import AccountService
-from app.services.calendar import default_calendar
 from app.services.catalogue import CatalogueService
 from app.services.directory import load_directory
 from app.services.documents import DocumentService
@@ -48,12 +47,10 @@ def provide_account_service(
     return AccountService(clock, directory)
 
 
-def provide_dossier_service(
+async def provide_dossier_service(
     state: State, clock: NamedDependency[Clock], directory: NamedDependency[Directory]
 ) -> DossierService:
-    return DossierService(
-        clock, directory, default_catalogue(), default_calendar(), state.settings.uploads_dir
-    )
+    return await DossierService.for_settings(clock, state.settings, directory)
 
 
 def provide_document_service(
@@ -85,7 +82,7 @@ DEPENDENCIES = {
     "directory": Provide(provide_directory),
     "catalogue": Provide(provide_catalogue_service, sync_to_thread=False),
     "accounts": Provide(provide_account_service, sync_to_thread=False),
-    "dossiers": Provide(provide_dossier_service, sync_to_thread=False),
+    "dossiers": Provide(provide_dossier_service),
     "documents": Provide(provide_document_service, sync_to_thread=False),
     "payments": Provide(provide_payment_service, sync_to_thread=False),
     "drafts": Provide(provide_draft_service, sync_to_thread=False),

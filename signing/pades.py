@@ -156,7 +156,9 @@ async def sign_pdf(
         subfilter=fields.SigSeedSubFilter.PADES,
         embed_validation_info=spec.embed_revocation,
         use_pades_lta=spec.lta,
-        validation_context=revocation.context(at),
+        # pyHanko checks the signer against this context before signing; a careless
+        # signer (embed_revocation=False) checks nothing, as tools outside the portal may.
+        validation_context=revocation.context(at) if spec.embed_revocation else None,
     )
     pdf_signer = signers.PdfSigner(
         metadata, signer=signer, timestamper=timestamper, stamp_style=style, new_field_spec=field_spec

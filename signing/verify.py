@@ -19,6 +19,9 @@ from datetime import datetime
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import ocsp
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
@@ -214,11 +217,25 @@ async def _verify_one(sig, roots, dss, now, crls, ocsps) -> SignatureReport:
             now_state = "revoked" if "revoked" in str(exc).lower() else "unknown"
     sub = _sub(status)
     at_signing = "revoked" if sub == "REVOKED" else "good" if status.trusted else "unknown"
+    # Revocation data issued after the signature may date a revocation before it (a
+    # compromised key that went on signing): the time-stamp proves the signature came later.
+    revoked_before = (
+        _revoked_before(status.validation_path, signing_time, crls, ocsps)
+        if status.validation_path and stamped_at
+        else None
+    )
+    if revoked_before:
+        at_signing = "revoked"
     modification = status.modification_level.name if status.modification_level is not None else "unknown"
     if not status.intact:
         indication, sub = Indication.TOTAL_FAILED, "HASH_FAILURE"
     elif not status.valid:
         indication, sub = Indication.TOTAL_FAILED, "SIG_CRYPTO_FAILURE"
+    elif revoked_before:
+        indication, sub = Indication.TOTAL_FAILED, "REVOKED"
+    elif sub == "OUT_OF_BOUNDS_NO_POE" and stamped_at and _outside_validity(status.signing_cert, stamped_at):
+        # The time-stamp proves when the signature existed: outside the certificate's life.
+        indication, sub = Indication.TOTAL_FAILED, _outside_validity(status.signing_cert, stamped_at)
     elif status.trust_problem_indic is not None:
         indication = (
             Indication.TOTAL_FAILED
@@ -255,7 +272,96 @@ async def _verify_one(sig, roots, dss, now, crls, ocsps) -> SignatureReport:
         pades_level=level,
         indication=indication,
         sub_indication=sub,
+        messages=[revoked_before] if revoked_before else [],
     )
+
+
+def _outside_validity(cert: asn1_x509.Certificate, moment: datetime) -> str | None:
+    validity = cert["tbs_certificate"]["validity"]
+    if moment > validity["not_after"].native:
+        return "EXPIRED"
+    if moment < validity["not_before"].native:
+        return "NOT_YET_VALID"
+    return None
+
+
+def _revoked_before(path, moment: datetime, crls: list[bytes], ocsps: list[bytes]) -> str | None:
+    """Why a certificate of the path was already revoked at ``moment``, if current data says so.
+
+    Only data signed by the certificate's issuer (a CRL) or by a responder that issuer
+    certified (OCSP) counts; anything else handed in is ignored.
+    """
+    certs = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
+    for issuer, cert in zip(certs, certs[1:]):
+        for when, reason in _revocations(cert, issuer, crls, ocsps):
+            if when <= moment:
+                name = cert.subject.rfc4514_string()
+                return f"{name} bị thu hồi từ {when.isoformat()} ({reason}), trước thời điểm ký."
+    return None
+
+
+def _revocations(cert: x509.Certificate, issuer: x509.Certificate, crls, ocsps):
+    for der in crls:
+        try:
+            crl = x509.load_der_x509_crl(der)
+        except ValueError:
+            continue
+        if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+            continue
+        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+        if entry is not None:
+            try:
+                reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
+            except x509.ExtensionNotFound:
+                reason = "unspecified"
+            yield entry.revocation_date_utc, reason
+    for der in ocsps:
+        try:
+            response = ocsp.load_der_ocsp_response(der)
+        except ValueError:
+            continue
+        if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
+            continue
+        if response.serial_number != cert.serial_number or not _signed_for(response, issuer):
+            continue
+        if response.certificate_status is ocsp.OCSPCertStatus.REVOKED:
+            reason = response.revocation_reason.value if response.revocation_reason else "unspecified"
+            yield response.revocation_time_utc, reason
+
+
+def _signed_for(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> bool:
+    """The response is signed by the issuer itself or by a responder it certified for OCSP."""
+    candidates = [issuer]
+    for responder in response.certificates:
+        try:
+            responder.verify_directly_issued_by(issuer)
+            usage = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
+            continue
+        if x509.ExtendedKeyUsageOID.OCSP_SIGNING in usage:
+            candidates.append(responder)
+    for signer in candidates:
+        key = signer.public_key()
+        try:
+            if isinstance(key, rsa.RSAPublicKey):
+                key.verify(
+                    response.signature,
+                    response.tbs_response_bytes,
+                    padding.PKCS1v15(),
+                    response.signature_hash_algorithm,
+                )
+            elif isinstance(key, ec.EllipticCurvePublicKey):
+                key.verify(
+                    response.signature,
+                    response.tbs_response_bytes,
+                    ec.ECDSA(response.signature_hash_algorithm),
+                )
+            else:
+                continue
+            return True
+        except InvalidSignature:
+            continue
+    return False
 
 
 def _sub(status) -> str | None:

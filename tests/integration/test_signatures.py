@@ -27,6 +27,7 @@ from signing.pades import (
 from signing.pki import (
     CertStatus,
     Endpoints,
+    Issued,
     Kind,
     RevocationReason,
     Revoked,
@@ -302,38 +303,108 @@ def test_revoked_after_signing_still_passes_with_b_lt(pki, signed):
     assert report.signatures[0].revocation_now == "revoked"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open (issue 4): the point-in-time check does not yet use a CRL issued "
-    "after the signing time to find a revocation dated before it",
-)
-def test_revoked_before_signing_is_total_failed_revoked(pki, tmp_path):
-    earlier = Revoked(pki["leader"].serial, SIGNED_AT - timedelta(days=1), RevocationReason.KEY_COMPROMISE)
-    # A careless signing tool that embeds nothing: the verifier learns of the revocation now.
+def careless_signature(pki, signer: Issued) -> bytes:
+    """A time-stamped signature from a tool that checks and embeds nothing (no B-LT)."""
     chain = [pki["ca"].certificate, pki["root"].certificate]
-    good_then = revinfo(pki)
+    return asyncio.run(
+        sign_pdf(
+            document(),
+            SignatureSpec("ChuKy", "Ký", "Yên Bái", embed_revocation=False),
+            CachedKeySigner(signer, chain),
+            CachedKeyTimeStamper(pki["tsa"], chain, SIGNED_AT),
+            revinfo(pki),
+            SIGNED_AT,
+        )
+    )
+
+
+@pytest.mark.parametrize("source", ["crl", "ocsp"])
+def test_revoked_before_signing_is_total_failed_revoked(pki, source):
+    signed = careless_signature(pki, pki["leader"])
+    # The verifier learns of the revocation now, dated a day before the time-stamp.
+    earlier = Revoked(pki["leader"].serial, SIGNED_AT - timedelta(days=1), RevocationReason.KEY_COMPROMISE)
+    later = SIGNED_AT + timedelta(days=3)
+    now_info = revinfo(pki, [earlier], at=later)
+    current = {"current_crls": list(now_info.crls)}
+    if source == "ocsp":  # the CRLs as they were, the OCSP answer as it is now
+        current = {"current_crls": list(revinfo(pki).crls), "current_ocsps": list(now_info.ocsps)}
+    report = asyncio.run(verify_pdf(signed, [pki["root"].certificate], now=later, **current))
+    assert report.indication is Indication.TOTAL_FAILED and report.sub_indication == "REVOKED", (
+        report.as_dict()
+    )
+    assert report.signatures[0].revocation_at_signing == "revoked"
+    assert "keyCompromise" in report.signatures[0].messages[0]
+
+
+def test_a_revocation_list_from_another_authority_is_ignored(pki):
+    signed = careless_signature(pki, pki["leader"])
+    # Same issuer name as the real CA, another key: only the signature tells them apart.
+    stranger = create_root(SIGNED_AT - timedelta(days=30), name="Kẻ giả mạo")
+    impostor = Issued(Kind.INTERMEDIATE, pki["ca"].certificate, stranger.private_key)
+    forged = make_crl(
+        impostor,
+        [Revoked(pki["leader"].serial, SIGNED_AT - timedelta(days=1), RevocationReason.KEY_COMPROMISE)],
+        SIGNED_AT,
+        SIGNED_AT + timedelta(days=7),
+        2,
+    )
+    crls = [*revinfo(pki).crls, forged]
+    report = verify(pki, signed, current_crls=crls)
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+
+
+def test_a_signature_made_after_the_certificate_expired_is_total_failed_expired(pki):
+    lapsed = issue_end_entity(
+        pki["ca"],
+        Kind.PERSONAL,
+        SubjectSpec("Lương Văn Cũ", organization="Ủy ban nhân dân xã Tuy Lộc", uids=("CCCD:015085009999",)),
+        ENDPOINTS,
+        SIGNED_AT - timedelta(days=20),
+        days=10,
+    )
+    signed = careless_signature(pki, lapsed)
+    report = verify(pki, signed, current_crls=list(revinfo(pki).crls))
+    assert (report.indication, report.sub_indication) == (Indication.TOTAL_FAILED, "EXPIRED"), (
+        report.as_dict()
+    )
+
+
+def test_a_b_lt_signature_outlives_its_certificate(pki, tmp_path):
+    """Valid when signed, expired when checked: the embedded data and time-stamp carry it."""
+    brief = issue_end_entity(
+        pki["ca"],
+        Kind.PERSONAL,
+        SubjectSpec("Lò Văn Ngắn", organization="Ủy ban nhân dân xã Tuy Lộc", uids=("CCCD:015085008888",)),
+        ENDPOINTS,
+        SIGNED_AT - timedelta(days=5),
+        days=30,
+    )
+    chain = [pki["ca"].certificate, pki["root"].certificate]
+    good = revinfo(pki)
+    request = ocsp.OCSPRequestBuilder().add_certificate(
+        brief.certificate, pki["ca"].certificate, hashes.SHA1()
+    )
+    answer = ocsp_respond(
+        request.build().public_bytes(serialization.Encoding.DER),
+        pki["ca"],
+        pki["responder"],
+        lambda s: StatusAnswer(CertStatus.GOOD, brief.certificate),
+        SIGNED_AT,
+    )
     signed = asyncio.run(
         sign_pdf(
             document(),
             SignatureSpec("ChuKy", "Ký", "Yên Bái"),
-            CachedKeySigner(pki["leader"], chain),
+            CachedKeySigner(brief, chain),
             CachedKeyTimeStamper(pki["tsa"], chain, SIGNED_AT),
-            good_then,
+            Revocation(good.trust_roots, good.other_certs, good.crls, (*good.ocsps, answer)),
             SIGNED_AT,
         )
     )
-    now_info = revinfo(pki, [earlier], at=SIGNED_AT + timedelta(days=3))
-    report = asyncio.run(
-        verify_pdf(
-            signed,
-            [pki["root"].certificate],
-            now=SIGNED_AT + timedelta(days=3),
-            current_crls=list(now_info.crls),
-        )
-    )
-    assert report.indication is Indication.TOTAL_FAILED and report.sub_indication == "REVOKED", (
-        report.as_dict()
-    )
+    a_year_on = SIGNED_AT + timedelta(days=365)
+    report = asyncio.run(verify_pdf(signed, [pki["root"].certificate], now=a_year_on))
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    assert report.signatures[0].pades_level == "B-LT"
 
 
 @pytest.mark.parametrize(

@@ -217,7 +217,8 @@ def verify(file: str, as_json: bool) -> None:
 
 @main.group()
 def pki() -> None:
-    """The simulated PKI: list and revoke certificates (new ones are issued when needed)."""
+    """The simulated PKI: list, issue, renew and revoke certificates (signers without one
+    get one when they first sign)."""
 
 
 @pki.command("list")
@@ -251,6 +252,44 @@ def pki_revoke(serial: str, reason: str, at: str | None) -> None:
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Đã thu hồi {done['serial']} từ {done['revoked_at']} ({done['reason']}).")
+
+
+@pki.command("issue")
+@click.option("--unit", "unit_code", default="", help="A seal certificate for this unit code.")
+@click.option("--user", "username", default="", help="A personal certificate for this leader or clerk.")
+def pki_issue(unit_code: str, username: str) -> None:
+    from app.services.audit import Actor
+    from app.services.directory import load_directory
+    from app.services.errors import ServiceError
+
+    async def issue():
+        return await _pki_service().issue(
+            await load_directory(),
+            Actor(username="cli", role="admin"),
+            unit_code=unit_code,
+            username=username,
+        )
+
+    try:
+        done = _with_database(issue)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Đã cấp {done['serial']} ({done['kind']}): {done['subject']}, hết hạn {done['not_after']}.")
+
+
+@pki.command("renew")
+@click.argument("serial")
+def pki_renew(serial: str) -> None:
+    from app.services.audit import Actor
+    from app.services.errors import ServiceError
+
+    try:
+        done = _with_database(lambda: _pki_service().renew(serial, Actor(username="cli", role="admin")))
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(
+        f"Đã gia hạn: chứng thư mới {done['serial']}, hết hạn {done['not_after']}; {serial} được thay thế."
+    )
 
 
 if __name__ == "__main__":

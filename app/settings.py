@@ -63,11 +63,20 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600
     #: Receipts after this hour start counting the next working day (Decree 61 Art. 18) [U].
     cutoff_hour: int = 15
+    #: PAdES level of signed results: B-LT, or B-LTA (adds a document time-stamp).
+    signature_level: str = field(default_factory=lambda: _env("PORTAL_SIGNATURE_LEVEL", "B-LT").upper())
     debug: bool = field(default_factory=lambda: _env("PORTAL_DEBUG") == "1")
     #: Where uploaded and issued files live (content-addressed).
     uploads_dir: Path = field(
         default_factory=lambda: Path(_env("PORTAL_UPLOADS_DIR", str(VAR_DIR / "uploads")))
     )
+
+    def __post_init__(self) -> None:
+        if self.signature_level not in SIGNATURE_LEVELS:
+            raise ValueError(f"PORTAL_SIGNATURE_LEVEL must be one of {', '.join(SIGNATURE_LEVELS)}")
+
+
+SIGNATURE_LEVELS = ("B-LT", "B-LTA")
 
 
 @functools.cache

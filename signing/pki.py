@@ -300,6 +300,15 @@ def issue_end_entity(
     return _issue(ca, kind, subject.name(), endpoints, "intermediate", now, days)
 
 
+def renew_end_entity(
+    ca: Issued, kind: Kind, previous: x509.Certificate, endpoints: Endpoints, now: datetime, days: int = 1095
+) -> Issued:
+    """A new key and certificate for the same subject (the old one is then superseded)."""
+    if kind not in (Kind.SEAL, Kind.PERSONAL):
+        raise ValueError("end-entity certificates are seal or personal")
+    return _issue(ca, kind, previous.subject, endpoints, "intermediate", now, days)
+
+
 # --- revocation -----------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 
@@ -76,6 +76,8 @@ class Report:
     signatures: list[SignatureReport]
     problem: str | None = None
     sha256: str = ""
+    #: Document time-stamps (PAdES B-LTA): when, and whether each holds.
+    document_timestamps: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -84,6 +86,7 @@ class Report:
             "problem": self.problem,
             "sha256": self.sha256,
             "signatures": [s.as_dict() for s in self.signatures],
+            "document_timestamps": self.document_timestamps,
         }
 
 
@@ -122,7 +125,8 @@ async def verify_pdf(
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         if reader.encrypted:
             return _fail("PDF được mã hóa; không thể kiểm tra chữ ký.")
-        signatures = list(reader.embedded_signatures)
+        signatures = list(reader.embedded_regular_signatures)
+        doc_timestamps = list(reader.embedded_timestamp_signatures)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a malformed document
         return _fail(f"PDF bị hỏng, không đọc được: {type(exc).__name__}.")
     if not signatures:
@@ -135,14 +139,37 @@ async def verify_pdf(
         )
     roots = [asn1_cert(c) for c in trust_roots]
     dss = DocumentSecurityStore.read_dss(reader) if reader.root.get("/DSS") else None
+    stamps = [await _verify_document_timestamp(ts, roots, dss, now) for ts in doc_timestamps]
+    archived = bool(stamps) and all(s["ok"] for s in stamps)
     reports = []
     for sig in signatures:
-        reports.append(await _verify_one(sig, roots, dss, now, list(current_crls), list(current_ocsps)))
+        reports.append(
+            await _verify_one(sig, roots, dss, now, list(current_crls), list(current_ocsps), archived)
+        )
     worst = min(reports, key=lambda r: r.indication)
-    return Report(worst.indication, worst.sub_indication, reports, None, hashlib.sha256(data).hexdigest())
+    indication, sub = worst.indication, worst.sub_indication
+    if stamps and not archived and indication is Indication.TOTAL_PASSED:
+        # A broken archive time-stamp: the document changed after it, or it does not verify.
+        indication, sub = Indication.TOTAL_FAILED, "HASH_FAILURE"
+    return Report(indication, sub, reports, None, hashlib.sha256(data).hexdigest(), stamps)
 
 
-async def _verify_one(sig, roots, dss, now, crls, ocsps) -> SignatureReport:
+async def _verify_document_timestamp(ts, roots, dss, now) -> dict:
+    kwargs = {"trust_roots": roots, "allow_fetching": False, "moment": now, "revocation_mode": "soft-fail"}
+    context = dss.as_validation_context(kwargs) if dss else ValidationContext(**kwargs)
+    try:
+        status = await async_validate_pdf_timestamp(ts, validation_context=context)
+    except Exception as exc:  # noqa: BLE001 - a malformed token is a failed time-stamp
+        return {"field_name": ts.field_name, "time": None, "ok": False, "problem": f"{type(exc).__name__}"}
+    return {
+        "field_name": ts.field_name,
+        "time": status.timestamp.isoformat(),
+        "ok": bool(status.intact and status.valid and status.trusted),
+        "problem": None,
+    }
+
+
+async def _verify_one(sig, roots, dss, now, crls, ocsps, archived: bool = False) -> SignatureReport:
     # PAdES carries no signing-time attribute: the time-stamp is the proof of time.
     stamped_at = _timestamp_time(sig)
     signing_time = stamped_at or sig.self_reported_timestamp
@@ -251,7 +278,7 @@ async def _verify_one(sig, roots, dss, now, crls, ocsps) -> SignatureReport:
         level = "B-T"
         if dss is not None:
             level = "B-LT"
-            if reader_has_doc_timestamp(sig):
+            if archived:
                 level = "B-LTA"
     return SignatureReport(
         field_name=sig.field_name,
@@ -366,10 +393,6 @@ def _signed_for(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> bool:
 
 def _sub(status) -> str | None:
     return status.trust_problem_indic.name if status.trust_problem_indic is not None else None
-
-
-def reader_has_doc_timestamp(sig) -> bool:
-    return any(s.sig_object.get("/Type") == "/DocTimeStamp" for s in sig.reader.embedded_timestamp_signatures)
 
 
 def _timestamp_time(sig) -> datetime | None:

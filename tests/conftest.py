@@ -9,6 +9,7 @@ the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from datetime import datetime
@@ -104,6 +105,13 @@ async def client(backend, clock):
     (Litestar's AsyncTestClient runs the app on a second loop in a thread, where an
     asyncpg pool made on this loop cannot be used; the pool is started by ``backend``.)
     """
+    async with app_client(clock) as test_client:
+        yield test_client
+
+
+@contextlib.asynccontextmanager
+async def app_client(clock, **settings_overrides):
+    """An HTTP client of a real app built with the test settings (and any overrides)."""
     import httpx
 
     from app.asgi import create_app
@@ -114,6 +122,7 @@ async def client(backend, clock):
         admin_password=ADMIN_PASSWORD,
         base_url="http://testserver",
         key_encryption_key=KEK,
+        **settings_overrides,
     )
     app = create_app(settings=settings, clock=clock)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))

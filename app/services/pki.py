@@ -13,9 +13,11 @@ from cryptography import x509
 from cryptography.x509 import ocsp
 
 from app.db.engine import current_engine, write_transaction
-from app.db.tables import PkiCertificate
+from app.db.tables import PkiCertificate, User
 from app.domain.clock import Clock
+from app.domain.directory import Directory, UnitRecord
 from app.services import audit
+from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.errors import Conflict, Invalid, NotFound
 from signing.pades import CachedKeyTimeStamper
@@ -27,12 +29,15 @@ from signing.pki import (
     RevocationReason,
     Revoked,
     StatusAnswer,
+    SubjectSpec,
     create_intermediate,
     create_root,
     create_service,
     decrypt_key,
+    issue_end_entity,
     make_crl,
     ocsp_respond,
+    renew_end_entity,
 )
 
 AUTHORITIES = ("root", "intermediate", "ocsp", "tsa")
@@ -40,6 +45,52 @@ AUTHORITIES = ("root", "intermediate", "ocsp", "tsa")
 CRL_PERIOD = timedelta(hours=1)
 CRL_VALIDITY = timedelta(days=1)
 _cache: dict[str, Issued] = {}
+#: Officers who sign results hold personal certificates: the leader signs, the clerk seals.
+SIGNING_ROLES = {"leader": "Lãnh đạo", "clerk": "Văn thư"}
+REVOCATION_LABELS = {
+    "unspecified": "Không nêu lý do",
+    "key_compromise": "Lộ khóa bí mật",
+    "affiliation_changed": "Thay đổi đơn vị công tác",
+    "superseded": "Đã được thay thế",
+    "cessation_of_operation": "Ngừng hoạt động",
+}
+
+
+def synthetic_cccd(user_id: int, province_prefix: str = "015") -> str:
+    """Officers' seeded accounts carry no CCCD; their simulated certificates get a stable one."""
+    return f"{province_prefix}080{user_id:06d}"
+
+
+def synthetic_mns(unit_code: str) -> str:
+    """A stable 7-digit budget-relationship code (mã quan hệ ngân sách) for a simulated unit."""
+    return f"{int(hashlib.sha256(unit_code.encode()).hexdigest(), 16) % 9_000_000 + 1_000_000}"
+
+
+def seal_subject(unit: UnitRecord) -> SubjectSpec:
+    return SubjectSpec(unit.name, organization=unit.name, uids=(f"MNS:{synthetic_mns(unit.code)}",))
+
+
+def personal_subject(user: UserView, unit: UnitRecord) -> SubjectSpec:
+    return SubjectSpec(
+        user.full_name,
+        organization=unit.name,
+        title=SIGNING_ROLES.get(user.role.value, ""),
+        uids=(f"CCCD:{synthetic_cccd(user.id)}",),
+    )
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "serial": row["serial"],
+        "kind": row["kind"],
+        "unit_code": row["unit_code"],
+        "user_id": row["user_id"],
+        "subject": row["subject"],
+        "not_before": row["not_before"].isoformat(),
+        "not_after": row["not_after"].isoformat(),
+        "revoked_at": row["revoked_at"].isoformat() if row["revoked_at"] else None,
+        "revocation_reason": row["revocation_reason"],
+    }
 
 
 def key_encryption_bytes(secret: str) -> bytes:
@@ -210,15 +261,151 @@ class PkiService:
         )
         if unit_code:
             query = query.where(PkiCertificate.unit_code == unit_code)
-        return [
-            {
-                **r,
-                "not_before": r["not_before"].isoformat(),
-                "not_after": r["not_after"].isoformat(),
-                "revoked_at": r["revoked_at"].isoformat() if r["revoked_at"] else None,
+        return [_view(r) for r in await query.limit(limit)]
+
+    # --- issuing and renewing end-entity certificates ------------------------------------
+
+    async def current(
+        self, *, kind: Kind, unit_code: str | None = None, user_id: int | None = None
+    ) -> Issued | None:
+        """The newest certificate of a unit (seal) or a person that is neither revoked nor expired."""
+        query = PkiCertificate.select().where(
+            (PkiCertificate.kind == kind.value)
+            & PkiCertificate.revoked_at.is_null()
+            & (PkiCertificate.not_after > self.clock.now())
+        )
+        query = (
+            query.where(PkiCertificate.user_id == user_id)
+            if user_id is not None
+            else query.where(PkiCertificate.unit_code == unit_code)
+        )
+        row = await query.order_by(PkiCertificate.id, ascending=False).first()
+        if row is None:
+            return None
+        return Issued(
+            kind, x509.load_der_x509_certificate(bytes(row["cert_der"])), self.private_key(row["key_pem"])
+        )
+
+    async def issue_seal(self, unit: UnitRecord, actor: audit.Actor = audit.SYSTEM) -> Issued:
+        issued = issue_end_entity(
+            await self.authority("intermediate"),
+            Kind.SEAL,
+            seal_subject(unit),
+            self.endpoints,
+            self.clock.now(),
+        )
+        await self._record_issue(issued, actor, unit_code=unit.code)
+        return issued
+
+    async def issue_personal(
+        self, user: UserView, unit: UnitRecord, actor: audit.Actor = audit.SYSTEM
+    ) -> Issued:
+        issued = issue_end_entity(
+            await self.authority("intermediate"),
+            Kind.PERSONAL,
+            personal_subject(user, unit),
+            self.endpoints,
+            self.clock.now(),
+        )
+        await self._record_issue(issued, actor, unit_code=unit.code, user_id=user.id)
+        return issued
+
+    async def _record_issue(
+        self,
+        issued: Issued,
+        actor: audit.Actor,
+        *,
+        unit_code: str,
+        user_id: int | None = None,
+        replaces: dict[str, Any] | None = None,
+    ) -> None:
+        """Store a new certificate, supersede the one it replaces, and audit it: one transaction."""
+        serial = f"{issued.serial:x}"
+        now = self.clock.now()
+        async with write_transaction():
+            if replaces is not None:
+                superseded = (
+                    await PkiCertificate.update(
+                        {PkiCertificate.revoked_at: now, PkiCertificate.revocation_reason: "superseded"}
+                    )
+                    .where((PkiCertificate.id == replaces["id"]) & PkiCertificate.revoked_at.is_null())
+                    .returning(PkiCertificate.id)
+                )
+                if not superseded:  # a second click, or someone revoked it meanwhile
+                    raise Conflict("Chứng thư số này đã bị thu hồi; hãy cấp chứng thư mới.")
+            await self.store(issued, unit_code=unit_code, user_id=user_id)
+            details = {
+                "kind": issued.kind.value,
+                "subject": issued.certificate.subject.rfc4514_string(),
+                "unit_code": unit_code,
+                "user_id": user_id,
+                "not_after": issued.certificate.not_valid_after_utc.isoformat(),
             }
-            for r in await query.limit(limit)
-        ]
+            if replaces is not None:
+                details["replaces"] = replaces["serial"]
+            await audit.record(
+                self.clock,
+                actor,
+                AuditEntry("pki.renew" if replaces else "pki.issue", "certificate", serial, details=details),
+            )
+
+    async def issue(
+        self, directory: Directory, actor: audit.Actor, *, unit_code: str = "", username: str = ""
+    ) -> dict[str, Any]:
+        """From the admin page or CLI: a seal certificate for a unit, or a personal one for
+        a leader or clerk (by user name)."""
+        username, unit_code = username.strip(), unit_code.strip()
+        if bool(username) == bool(unit_code):
+            raise Invalid(
+                "Hãy chọn một đơn vị (chứng thư con dấu) hoặc nhập một tên đăng nhập (chứng thư cá nhân).",
+                {"unit_code": "Chọn đơn vị hoặc nhập tên đăng nhập, không cả hai."},
+            )
+        if username:
+            row = await User.select().where(User.username == username).first()
+            if row is None:
+                raise Invalid("Không có tài khoản này.", {"username": f"Không có tài khoản {username}."})
+            user = UserView.from_row(row)
+            unit = directory.get(user.unit_code or "")
+            if user.role.value not in SIGNING_ROLES or unit is None:
+                raise Invalid(
+                    "Chỉ lãnh đạo và văn thư của một đơn vị được cấp chứng thư số cá nhân để ký văn bản.",
+                    {"username": "Tài khoản này không ký văn bản."},
+                )
+            issued = await self.issue_personal(user, unit, actor)
+        else:
+            unit = directory.get(unit_code)
+            if unit is None:
+                raise Invalid("Đơn vị không tồn tại.", {"unit_code": f"Không có đơn vị {unit_code}."})
+            issued = await self.issue_seal(unit, actor)
+        return await self.describe(f"{issued.serial:x}")
+
+    async def renew(self, serial: str, actor: audit.Actor) -> dict[str, Any]:
+        """A new key and certificate for the same holder; the old one is revoked as superseded."""
+        row = await self._end_entity(serial)
+        if row["revoked_at"] is not None:
+            raise Conflict("Chứng thư số này đã bị thu hồi; hãy cấp chứng thư mới.")
+        kind = Kind(row["kind"])
+        issued = renew_end_entity(
+            await self.authority("intermediate"),
+            kind,
+            x509.load_der_x509_certificate(bytes(row["cert_der"])),
+            self.endpoints,
+            self.clock.now(),
+        )
+        await self._record_issue(
+            issued, actor, unit_code=row["unit_code"], user_id=row["user_id"], replaces=row
+        )
+        return await self.describe(f"{issued.serial:x}")
+
+    async def describe(self, serial: str) -> dict[str, Any]:
+        return _view(await self._end_entity(serial))
+
+    async def _end_entity(self, serial: str) -> dict[str, Any]:
+        serial = serial.strip().lower().removeprefix("0x")
+        row = await PkiCertificate.select().where(PkiCertificate.serial == serial).first()
+        if row is None or row["kind"] not in ("seal", "personal"):
+            raise NotFound(f"Không có chứng thư số sê-ri {serial}.")
+        return row
 
     async def revoke(
         self, serial: str, reason: str, actor: audit.Actor, at: datetime | None = None
@@ -230,12 +417,18 @@ class PkiService:
             raise Invalid(
                 "Lý do thu hồi không hợp lệ.", {"reason": ", ".join(r.value for r in RevocationReason)}
             ) from None
-        serial = serial.lower().removeprefix("0x")
-        when = at or self.clock.now()
+        now = self.clock.now()
+        when = at or now
+        if when.tzinfo is None:
+            raise Invalid("Thời điểm thu hồi cần có múi giờ.", {"at": "Ví dụ: 2021-03-15T10:00:00+07:00."})
+        if when > now:
+            raise Invalid(
+                "Không thu hồi trước cho một thời điểm trong tương lai.",
+                {"at": "Thời điểm thu hồi không được sau thời điểm hiện tại."},
+            )
         async with write_transaction():
-            row = await PkiCertificate.select().where(PkiCertificate.serial == serial).first()
-            if row is None or row["kind"] not in ("seal", "personal"):
-                raise NotFound(f"Không có chứng thư số sê-ri {serial}.")
+            row = await self._end_entity(serial)
+            serial = row["serial"]
             if row["revoked_at"] is not None:
                 raise Conflict("Chứng thư số này đã bị thu hồi.")
             await PkiCertificate.update(

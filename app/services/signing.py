@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from app.db.engine import write_transaction
-from app.db.tables import PkiCertificate
 from app.documents.forms import RESULT_LAYOUT, render_artwork
 from app.domain.directory import UnitRecord
 from app.services.accounts import UserView
@@ -31,79 +28,24 @@ from signing.pades import (
     SignatureSpec,
     sign_pdf,
 )
-from signing.pki import Issued, Kind, SubjectSpec, issue_end_entity
-
-ROLE_TITLES = {"leader": "Lãnh đạo", "clerk": "Văn thư"}
-
-
-def synthetic_cccd(user_id: int, province_prefix: str = "015") -> str:
-    """Officers' seeded accounts carry no CCCD; their simulated certificates get a stable one."""
-    return f"{province_prefix}080{user_id:06d}"
-
-
-def synthetic_mns(unit_code: str) -> str:
-    """A stable 7-digit budget-relationship code (mã quan hệ ngân sách) for a simulated unit."""
-    return f"{int(hashlib.sha256(unit_code.encode()).hexdigest(), 16) % 9_000_000 + 1_000_000}"
+from signing.pki import Issued, Kind
 
 
 @dataclass
 class SigningService:
     pki: PkiService
     artwork_dir: Path
-
-    async def _stored(
-        self, *, unit_code: str | None = None, user_id: int | None = None, kind: Kind
-    ) -> Issued | None:
-        query = PkiCertificate.select().where(
-            (PkiCertificate.kind == kind.value) & PkiCertificate.revoked_at.is_null()
-        )
-        query = (
-            query.where(PkiCertificate.user_id == user_id)
-            if user_id is not None
-            else query.where(PkiCertificate.unit_code == unit_code)
-        )
-        row = await query.order_by(PkiCertificate.id, ascending=False).first()
-        if row is None:
-            return None
-        cert = x509.load_der_x509_certificate(bytes(row["cert_der"]))
-        if cert.not_valid_after_utc <= self.pki.clock.now():
-            return None
-        return Issued(kind, cert, self.pki.private_key(row["key_pem"]))
+    #: PAdES B-LTA: a document time-stamp over the signature and its validation data.
+    lta: bool = False
 
     async def personal(self, user: UserView, unit: UnitRecord) -> Issued:
-        if (issued := await self._stored(user_id=user.id, kind=Kind.PERSONAL)) is not None:
-            return issued
-        ca = await self.pki.authority("intermediate")
-        issued = issue_end_entity(
-            ca,
-            Kind.PERSONAL,
-            SubjectSpec(
-                user.full_name,
-                organization=unit.name,
-                title=ROLE_TITLES.get(user.role.value, ""),
-                uids=(f"CCCD:{synthetic_cccd(user.id)}",),
-            ),
-            self.pki.endpoints,
-            self.pki.clock.now(),
-        )
-        async with write_transaction():
-            await self.pki.store(issued, user_id=user.id, unit_code=unit.code)
-        return issued
+        """The signer's current certificate; one is issued the first time it is needed."""
+        current = await self.pki.current(kind=Kind.PERSONAL, user_id=user.id)
+        return current or await self.pki.issue_personal(user, unit)
 
     async def seal(self, unit: UnitRecord) -> Issued:
-        if (issued := await self._stored(unit_code=unit.code, kind=Kind.SEAL)) is not None:
-            return issued
-        ca = await self.pki.authority("intermediate")
-        issued = issue_end_entity(
-            ca,
-            Kind.SEAL,
-            SubjectSpec(unit.name, organization=unit.name, uids=(f"MNS:{synthetic_mns(unit.code)}",)),
-            self.pki.endpoints,
-            self.pki.clock.now(),
-        )
-        async with write_transaction():
-            await self.pki.store(issued, unit_code=unit.code)
-        return issued
+        current = await self.pki.current(kind=Kind.SEAL, unit_code=unit.code)
+        return current or await self.pki.issue_seal(unit)
 
     async def revocation(self, signer: Issued) -> Revocation:
         root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]
@@ -161,6 +103,7 @@ class SigningService:
                 layout.seal_box if as_seal else layout.signature_box,
                 self._artwork("seal" if as_seal else "signature", display),
             ),
+            lta=self.lta,
         )
         signer = CachedKeySigner(issued, chain)
         stamper = CachedKeyTimeStamper(tsa, chain, at + timedelta(seconds=1))

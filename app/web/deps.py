@@ -57,7 +57,11 @@ def provide_document_service(
     state: State, dossiers: NamedDependency[DossierService], pki: NamedDependency[PkiService]
 ) -> DocumentService:
     settings = state.settings
-    return DocumentService(dossiers, SigningService(pki, settings.uploads_dir / "artwork"), settings.base_url)
+    return DocumentService(
+        dossiers,
+        SigningService(pki, settings.uploads_dir / "artwork", lta=settings.signature_level == "B-LTA"),
+        settings.base_url,
+    )
 
 
 def provide_payment_service(state: State, dossiers: NamedDependency[DossierService]) -> PaymentService:

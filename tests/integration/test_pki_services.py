@@ -2,13 +2,14 @@
 (RFC 3161); malformed requests get the protocol's own error, never a 500."""
 
 import os
+from datetime import timedelta
 
 from asn1crypto import tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
-from app.db.tables import PkiCertificate
+from app.db.tables import PkiCertificate, User
 from app.services.pki import StatusOnlyTimeStampResp
 
 
@@ -128,3 +129,125 @@ async def test_the_admin_revokes_a_certificate_and_ocsp_and_the_crl_say_so(clien
     assert crl.get_revoked_certificate_by_serial_number(int(personal["serial"], 16)) is not None
     specialist = await bearer(client, "chuyenvien.tu-phap")
     assert (await client.get("/api/v1/admin/pki/certificates", headers=specialist)).status_code == 403
+
+
+async def _commune_keys(client):
+    from tests.integration.test_dossier_journey import _commune
+
+    commune = await _commune(client)
+    return commune["code"], commune["key"]
+
+
+async def test_the_admin_issues_and_renews_certificates_through_the_api(client, clock):
+    from tests.conftest import ADMIN_PASSWORD, bearer
+
+    admin = await bearer(client, "admin", ADMIN_PASSWORD)
+    unit_code, key = await _commune_keys(client)
+    seal = await client.post("/api/v1/admin/pki/issue", headers=admin, json={"unit_code": unit_code})
+    assert seal.status_code == 201 and seal.json()["kind"] == "seal" and "MNS:" in seal.json()["subject"]
+    personal = await client.post(
+        "/api/v1/admin/pki/issue", headers=admin, json={"username": f"lanhdao.{key}"}
+    )
+    assert personal.status_code == 201, personal.text
+    assert personal.json()["kind"] == "personal" and "CCCD:" in personal.json()["subject"]
+    citizen = await User.select(User.username).where(User.role == "citizen").first()
+    for bad, field in (
+        ({"username": citizen["username"]}, "username"),  # a citizen signs no results
+        ({"username": "nobody.here"}, "username"),
+        ({"unit_code": "H63.99.99"}, "unit_code"),
+        ({"unit_code": unit_code, "username": f"lanhdao.{key}"}, "unit_code"),
+        ({}, "unit_code"),
+    ):
+        answer = await client.post("/api/v1/admin/pki/issue", headers=admin, json=bad)
+        assert answer.status_code == 422 and field in answer.json()["errors"], (bad, answer.text)
+    wrong_type = await client.post("/api/v1/admin/pki/issue", headers=admin, json={"unit_code": 7})
+    assert wrong_type.status_code == 400
+
+    clock.advance(timedelta(minutes=5))
+    old = personal.json()["serial"]
+    renewed = await client.post("/api/v1/admin/pki/renew", headers=admin, json={"serial": old})
+    assert renewed.status_code == 201 and renewed.json()["serial"] != old
+    assert renewed.json()["subject"] == personal.json()["subject"]
+    again = await client.post("/api/v1/admin/pki/renew", headers=admin, json={"serial": old})
+    assert again.status_code == 409  # a second click: the old one is already superseded
+    certs = {
+        c["serial"]: c for c in (await client.get("/api/v1/admin/pki/certificates", headers=admin)).json()
+    }
+    assert (
+        certs[old]["revocation_reason"] == "superseded"
+        and certs[renewed.json()["serial"]]["revoked_at"] is None
+    )
+    assert (
+        await client.post("/api/v1/admin/pki/renew", headers=admin, json={"serial": "abc"})
+    ).status_code == 404
+
+    events = (await client.get("/api/v1/audit/events", headers=admin)).json()
+    actions = [(e["action"], e["object_id"]) for e in events]
+    assert ("pki.renew", renewed.json()["serial"]) in actions and ("pki.issue", old) in actions
+
+    # The renewed certificate is the one the leader signs with from now on.
+    from tests.integration.test_signatures import (
+        test_the_leader_signs_and_the_clerk_seals_the_result as sign_one,
+    )
+
+    await sign_one(client, clock)
+    clerk = await bearer(client, "chuyenvien.tu-phap")
+    assert (
+        await client.post("/api/v1/admin/pki/renew", headers=clerk, json={"serial": old})
+    ).status_code == 403
+
+
+async def test_the_admin_page_issues_renews_and_revokes(client, clock):
+    from tests.conftest import ADMIN_PASSWORD, browser_login
+
+    assert (await browser_login(client, "admin", ADMIN_PASSWORD)).status_code == 303
+    unit_code, _ = await _commune_keys(client)
+    page = await client.get("/quan-tri/chung-thu")
+    assert page.status_code == 200 and "Cấp chứng thư số" in page.text
+    token = client.cookies.get("portal_csrf")
+
+    forged = await client.post("/quan-tri/chung-thu", data={"unit_code": unit_code})
+    assert forged.status_code == 403  # no CSRF token
+
+    issued = await client.post(
+        "/quan-tri/chung-thu", data={"unit_code": unit_code, "_csrf_token": token}, follow_redirects=False
+    )
+    assert issued.status_code == 303
+    listing = await client.get(issued.headers["location"])
+    assert "Đã cấp chứng thư số" in listing.text
+    serial = listing.text.split('id="cert-', 1)[1].split('"', 1)[0]
+
+    empty = await client.post("/quan-tri/chung-thu", data={"_csrf_token": token})
+    assert empty.status_code == 422 and "error-summary" in empty.text
+
+    future = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = await client.post(
+        f"/quan-tri/chung-thu/{serial}/thu-hoi",
+        data={"reason": "key_compromise", "at": future, "_csrf_token": token},
+    )
+    assert refused.status_code == 422 and "tương lai" in refused.text
+
+    renewed = await client.post(
+        f"/quan-tri/chung-thu/{serial}/gia-han", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert renewed.status_code == 303
+    new_serial = (
+        (await client.get(renewed.headers["location"])).text.split("chứng thư mới ", 1)[1].split(" ")[0]
+    )
+
+    earlier = (clock.now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    revoked = await client.post(
+        f"/quan-tri/chung-thu/{new_serial}/thu-hoi",
+        data={"reason": "key_compromise", "at": earlier, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    row = (await client.get("/quan-tri/chung-thu", params={"unit": unit_code})).text
+    row = row.split(f'id="cert-{new_serial}"', 1)[1].split("</tr>", 1)[0]
+    assert "Đã thu hồi" in row and "Lộ khóa bí mật" in row
+    clock.advance(timedelta(hours=1))
+    crl = x509.load_der_x509_crl((await client.get("/pki/intermediate.crl")).content)
+    entry = crl.get_revoked_certificate_by_serial_number(int(new_serial, 16))
+    assert entry is not None and entry.revocation_date_utc == (clock.now() - timedelta(hours=3)).replace(
+        second=0, microsecond=0
+    )

@@ -588,3 +588,36 @@ async def test_forms_are_sealed_by_the_receiving_unit(client, clock):
     report = await verify_pdf(first, [root], now=clock.now())
     assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
     assert [s.signer for s in report.signatures] == [commune["name"]] and report.signatures[0].is_seal
+
+
+async def test_b_lta_is_selectable(backend, clock):
+    """PORTAL_SIGNATURE_LEVEL=B-LTA adds a document time-stamp after the seal."""
+    from app.settings import Settings
+    from tests.conftest import app_client
+    from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
+
+    with pytest.raises(ValueError):
+        Settings(signature_level="B-LTX")
+    async with app_client(clock, signature_level="B-LTA") as client:
+        from tests.conftest import bearer
+
+        _, citizen = await _citizen(client)
+        commune = await _commune(client)
+        code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+        key = commune["key"]
+        reception = await bearer(client, f"motcua.{key}")
+        for who, action in (
+            (reception, "receive"),
+            (reception, "forward"),
+            (await bearer(client, f"chuyenvien.{key}"), "forward"),
+        ):
+            await act(client, code, who, action)
+        leader = await bearer(client, f"lanhdao.{key}")
+        await act(client, code, leader, "approve")
+        await act(client, code, leader, "sign")
+        await act(client, code, await bearer(client, f"vanthu.{key}"), "sign")
+        pdf = (await client.get(f"/api/v1/dossiers/{code}/documents/result", headers=citizen)).content
+        root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)
+    report = await verify_pdf(pdf, [root], now=clock.now())
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    assert [s.pades_level for s in report.signatures] == ["B-LTA", "B-LTA"]

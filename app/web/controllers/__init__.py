@@ -1,5 +1,5 @@
 from app.web.controllers.account import AccountController
-from app.web.controllers.admin import AdminPagesController
+from app.web.controllers.admin import AdminPagesController, CertificatePagesController
 from app.web.controllers.api import AdminApiController, ApiController, AuditApiController, PkiAdminController
 from app.web.controllers.dossier_pages import DossierPagesController
 from app.web.controllers.dossiers import DossierApiController
@@ -12,6 +12,7 @@ CONTROLLERS = [
     PublicController,
     AccountController,
     AdminPagesController,
+    CertificatePagesController,
     DossierPagesController,
     ApiController,
     AdminApiController,

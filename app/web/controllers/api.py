@@ -166,6 +166,15 @@ class RevokeRequest(msgspec.Struct, forbid_unknown_fields=True):
     at: datetime | None = None
 
 
+class IssueRequest(msgspec.Struct, forbid_unknown_fields=True):
+    unit_code: str = ""  # a seal certificate for this unit
+    username: str = ""  # or a personal one for this leader or clerk
+
+
+class RenewRequest(msgspec.Struct, forbid_unknown_fields=True):
+    serial: str
+
+
 class PkiAdminController(Controller):
     path = "/api/v1/admin/pki"
     guards = [roles(Role.ADMIN)]
@@ -182,6 +191,28 @@ class PkiAdminController(Controller):
         self, request: Request, data: JSONBody[RevokeRequest], pki: NamedDependency[PkiService]
     ) -> dict[str, Any]:
         return await pki.revoke(data.serial, data.reason, request_actor(request), data.at)
+
+    @post(
+        "/issue",
+        status_code=201,
+        summary="Cấp chứng thư số con dấu (đơn vị) hoặc cá nhân (lãnh đạo, văn thư)",
+    )
+    async def issue(
+        self,
+        request: Request,
+        data: JSONBody[IssueRequest],
+        pki: NamedDependency[PkiService],
+        directory: NamedDependency[Directory],
+    ) -> dict[str, Any]:
+        return await pki.issue(
+            directory, request_actor(request), unit_code=data.unit_code, username=data.username
+        )
+
+    @post("/renew", status_code=201, summary="Gia hạn: khóa và chứng thư mới, chứng thư cũ bị thay thế")
+    async def renew(
+        self, request: Request, data: JSONBody[RenewRequest], pki: NamedDependency[PkiService]
+    ) -> dict[str, Any]:
+        return await pki.renew(data.serial, request_actor(request))
 
 
 class AuditApiController(Controller):

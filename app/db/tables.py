@@ -219,3 +219,46 @@ class PkiCertificate(Table, tablename="pki_certificate"):
     revoked_at = Timestamptz(null=True, default=None)
     revocation_reason = Varchar(length=30, null=True, default=None)
     created_at = Timestamptz()
+
+
+class Rating(Table, tablename="rating"):
+    """A citizen's rating of a finished dossier (Circular 01/2018 Art. 12–13): one per dossier."""
+
+    id = Serial(primary_key=True)
+    dossier_id = Integer(unique=True, index=True)
+    dossier_code = Varchar(length=40, unique=True)
+    unit_code = Varchar(length=20, index=True)  # the receiving unit
+    procedure_code = Varchar(length=20, index=True)
+    level = SmallInt()  # 4 Rất hài lòng, 3 Hài lòng, 2 Bình thường, 1 Không hài lòng
+    reception_contacts = SmallInt(null=True, default=None)  # index 3: contacts with the reception point
+    agencies_contacted = SmallInt(
+        null=True, default=None
+    )  # index 4: 0 none, 1 only the one-stop unit, 2 more
+    harassment = Boolean(default=False)  # index 7: a complaint about the officers' attitude
+    comment = Text(default="")
+    source = Varchar(length=10, default="online")  # online | paper (recorded at the counter)
+    rated_by = Integer(null=True, default=None)  # the citizen, or the officer who keyed in a paper form
+    rated_at = Timestamptz()
+    updated_at = Timestamptz()
+    revisions = SmallInt(default=0)
+
+
+class Feedback(Table, tablename="feedback"):
+    """A phản ánh, kiến nghị about a dossier or a unit, answered within 15 working days."""
+
+    id = Serial(primary_key=True)
+    code = Varchar(length=24, unique=True, index=True)
+    citizen_id = Integer(index=True)
+    dossier_code = Varchar(length=40, null=True, default=None, index=True)
+    unit_code = Varchar(length=20, index=True)
+    subject = Varchar(length=200)
+    body = Text()
+    filed_at = Timestamptz()
+    due_at = Timestamptz()
+    assignee_id = Integer(null=True, default=None, index=True)
+    answer = Text(default="")
+    answered_at = Timestamptz(null=True, default=None)
+    timeliness = Varchar(length=10, null=True, default=None)
+    satisfied = Boolean(null=True, default=None)
+    repeat_of = Integer(null=True, default=None)
+    status = Varchar(length=12, default="open")  # open | answered

@@ -163,7 +163,7 @@ class DossierService:
                 existing = await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
                 if existing:  # a second click or a second tab: the same dossier
                     return await self._view_row(await self.load_row(existing["code"]), actor)
-            code = str(make_code(unit_code, now, await self._next_sequence(unit_code, now)))
+            code = str(make_code(unit_code, now, await self.next_sequence(unit_code, now)))
             row = (
                 await Dossier.insert(
                     Dossier(
@@ -220,8 +220,10 @@ class DossierService:
             )
         return await self._view_row(await self.load_row(code), actor)
 
-    async def _next_sequence(self, unit_code: str, now: datetime) -> int:
-        # One statement, atomic on both databases: concurrent submissions get distinct numbers.
+    async def next_sequence(self, unit_code: str, now: datetime) -> int:
+        """The day's next number for ``unit_code`` (a unit, or another series such as PAKN).
+
+        One statement, atomic on both databases: concurrent submissions get distinct numbers."""
         key = f"{unit_code}|{now.astimezone(VN_TZ):%y%m%d}"
         rows = await DossierCounter.raw(
             "INSERT INTO dossier_counter (key, last) VALUES ({}, 1) "

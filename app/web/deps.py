@@ -15,9 +15,12 @@ from app.services.directory import load_directory
 from app.services.documents import DocumentService
 from app.services.dossiers import DossierService
 from app.services.drafts import DraftService
+from app.services.feedback import FeedbackService
 from app.services.payments import PaymentService
 from app.services.pki import PkiService
+from app.services.ratings import RatingService
 from app.services.signing import SigningService
+from app.services.stats import StatsService
 from app.services.verification import VerificationService
 from procedures.loader import default_catalogue
 
@@ -77,6 +80,22 @@ def provide_pki_service(state: State, clock: NamedDependency[Clock]) -> PkiServi
     return PkiService.for_settings(clock, state.settings)
 
 
+def provide_rating_service(dossiers: NamedDependency[DossierService]) -> RatingService:
+    return RatingService(dossiers)
+
+
+def provide_feedback_service(dossiers: NamedDependency[DossierService]) -> FeedbackService:
+    return FeedbackService(dossiers)
+
+
+def provide_stats_service(
+    clock: NamedDependency[Clock],
+    directory: NamedDependency[Directory],
+    catalogue: NamedDependency[CatalogueService],
+) -> StatsService:
+    return StatsService(clock, directory, catalogue)
+
+
 def provide_verification_service(pki: NamedDependency[PkiService]) -> VerificationService:
     return VerificationService(pki)
 
@@ -92,4 +111,7 @@ DEPENDENCIES = {
     "drafts": Provide(provide_draft_service, sync_to_thread=False),
     "pki": Provide(provide_pki_service, sync_to_thread=False),
     "verification": Provide(provide_verification_service, sync_to_thread=False),
+    "ratings": Provide(provide_rating_service, sync_to_thread=False),
+    "feedback": Provide(provide_feedback_service, sync_to_thread=False),
+    "stats": Provide(provide_stats_service, sync_to_thread=False),
 }

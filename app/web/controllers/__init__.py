@@ -6,6 +6,7 @@ from app.web.controllers.dossiers import DossierApiController
 from app.web.controllers.payments import GatewayController, PaymentApiController
 from app.web.controllers.pki import PkiController
 from app.web.controllers.public import PublicController, health
+from app.web.controllers.stats import FeedbackApiController, RatingApiController, StatsApiController
 from app.web.controllers.verification import VerificationController
 
 CONTROLLERS = [
@@ -23,5 +24,8 @@ CONTROLLERS = [
     PkiController,
     PkiAdminController,
     VerificationController,
+    RatingApiController,
+    FeedbackApiController,
+    StatsApiController,
     health,
 ]

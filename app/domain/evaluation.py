@@ -15,6 +15,7 @@ def one_decimal(value: float | None) -> float | None:
     """Art. 15: averages rounded to one decimal place (half away from zero)."""
     if value is None:
         return None
+    value = float(value)  # PostgreSQL's AVG is a Decimal
     return float(int(abs(value) * 10 + 0.5)) / 10 * (1 if value >= 0 else -1)
 
 

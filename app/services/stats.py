@@ -117,6 +117,8 @@ class StatsService:
 
     async def summary(self, period: Period, scope: Scope = Scope(), group: str = "province") -> list[dict]:
         self.check(scope, group)
+        if period.start > self.clock.now():
+            return []  # a period that has not begun has no figures yet
         q = self.sql
         start, end, as_of = q.ts(period.start), q.ts(period.end), q.ts(self._as_of(period))
         key = {
@@ -166,8 +168,8 @@ class StatsService:
             JOIN unit u ON u.code = d.receiving_unit
             LEFT JOIN rating r ON r.dossier_id = d.id
             WHERE d.submitted_at < {end} AND (d.finished_at IS NULL OR d.finished_at >= {start}){where}
-            GROUP BY {key}
-            ORDER BY {key}
+            GROUP BY 1
+            ORDER BY 1
         """
         rows = await self._raw(query, params)
         return [self._summary_row(group, r) for r in rows if r["received"] or r["ended"] or r["open"]]
@@ -405,9 +407,10 @@ class StatsService:
                   AND dd.kind IN ('upload', 'supplement')) THEN 1 ELSE 0 END) AS digitised,
               SUM(CASE WHEN {resolved} THEN 1 ELSE 0 END) AS resolved,
               SUM(CASE WHEN d.finished_at >= {start} AND d.finished_at < {end} AND d.received_at IS NOT NULL
-                  AND EXISTS (SELECT 1 FROM feedback f WHERE f.dossier_code = d.code) THEN 1 ELSE 0 END)
-                AS complained
+                  AND (r.level = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.dossier_code = d.code))
+                  THEN 1 ELSE 0 END) AS unhappy
             FROM dossier d JOIN unit u ON u.code = d.receiving_unit
+            LEFT JOIN rating r ON r.dossier_id = d.id
             WHERE d.submitted_at < {end} AND (d.finished_at IS NULL OR d.finished_at >= {start}){where}
             """,
             params,
@@ -433,7 +436,7 @@ class StatsService:
         ]
         extra = {k: int(v or 0) for k, v in extra.items()}
         late_share = _rate(s["ended_late"], s["ended"])
-        unhappy_share = _rate(s["dissatisfied"] + extra["complained"], s["ended"])
+        unhappy_share = _rate(extra["unhappy"], s["ended"])
         values: dict[str, tuple[float | None, float, float] | None] = {
             "1.1": None,
             "1.2": None,
@@ -478,7 +481,7 @@ class StatsService:
             ),
             "5.3": (
                 None if late_share is None else max(0.0, 1 - late_share - (unhappy_share or 0)),
-                s["ended_late"] + s["dissatisfied"] + extra["complained"],
+                s["ended_late"] + extra["unhappy"],
                 s["ended"],
             ),
         }

@@ -319,7 +319,7 @@ def _revoked_before(path, moment: datetime, crls: list[bytes], ocsps: list[bytes
     certified (OCSP) counts; anything else handed in is ignored.
     """
     certs = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
-    for issuer, cert in zip(certs, certs[1:]):
+    for issuer, cert in zip(certs, certs[1:], strict=False):
         for when, reason in _revocations(cert, issuer, crls, ocsps):
             if when <= moment:
                 name = cert.subject.rfc4514_string()

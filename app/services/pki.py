@@ -473,7 +473,7 @@ class PkiService:
         """RFC 3161: a granted token, or a rejection with the protocol's failure info."""
         try:
             request = tsp.TimeStampReq.load(request_der)
-            request.native  # parse fully now: a broken request is the client's error
+            _ = request.native  # parse fully now: a broken request is the client's error
         except Exception:  # noqa: BLE001
             return _rejection("bad_data_format", "Yêu cầu dấu thời gian không hợp lệ")
         tsa, intermediate, root = [await self.authority(n) for n in ("tsa", "intermediate", "root")]

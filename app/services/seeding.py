@@ -91,7 +91,7 @@ def demo_citizens(pf: ProvinceFile) -> list[tuple[SeededAccount, str, int, bool]
     """A few citizens with well-formed CCCD numbers of the province."""
     rng = random.Random(NAME_SEED + 1)
     out = []
-    for i, year in enumerate((1985, 1992, 2001)):
+    for year in (1985, 1992, 2001):
         name, female = person_name(rng)
         century_digit = (0 if year < 2000 else 2) + (1 if female else 0)
         cccd = f"{pf.cccd_prefix}{century_digit}{year % 100:02d}{rng.randrange(10**6):06d}"

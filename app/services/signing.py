@@ -73,13 +73,15 @@ class SigningService:
             path.write_bytes(pdf)
         return str(path)
 
-    async def seal_form(self, pdf: bytes, *, issued: Issued, place: str, at: datetime) -> bytes:
+    async def seal_form(
+        self, pdf: bytes, *, issued: Issued, place: str, at: datetime, reason: str = "Ký số phiếu"
+    ) -> bytes:
         """Forms 01–05 carry the unit's seal signature, without an image (Decree 30/2020
         Phụ lục I §5.3 for separate files)."""
         root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]
         chain = [intermediate.certificate, root.certificate]
         revocation = await self.revocation(issued)
-        spec = SignatureSpec(field_name="ChuKyCoQuan", reason="Ký số phiếu", location=place)
+        spec = SignatureSpec(field_name="ChuKyCoQuan", reason=reason, location=place)
         signer = CachedKeySigner(issued, chain)
         stamper = CachedKeyTimeStamper(tsa, chain, at + timedelta(seconds=1))
         return await asyncio.to_thread(

@@ -30,6 +30,25 @@ from app.services.catalogue import CatalogueService
 from app.services.errors import Invalid
 
 GROUPINGS = ("province", "level", "unit", "procedure")
+COUNTS = (
+    "received",
+    "received_online",
+    "resolved",
+    "early",
+    "on_time",
+    "late",
+    "refused",
+    "withdrawn",
+    "not_received",
+    "ended",
+    "ended_in_time",
+    "ended_late",
+    "open",
+    "open_overdue",
+    "rated",
+    "satisfied",
+    "dissatisfied",
+)
 LEVEL_LABELS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
 
 
@@ -175,7 +194,7 @@ class StatsService:
         return [self._summary_row(group, r) for r in rows if r["received"] or r["ended"] or r["open"]]
 
     def _summary_row(self, group: str, r: dict[str, Any]) -> dict[str, Any]:
-        row = {k: int(v or 0) for k, v in r.items() if k not in ("key", "resolution_days")}
+        row = {k: int(r.get(k) or 0) for k in COUNTS}
         row["key"] = r["key"]
         row["name"] = self._name(group, r["key"])
         row["open_in_time"] = row["open"] - row["open_overdue"]
@@ -186,7 +205,7 @@ class StatsService:
         # Decision 766 indicator 2.1: finished or still open, within time.
         row["in_time_pct"] = _pct(row["ended_in_time"] + row["open_in_time"], row["ended"] + row["open"])
         row["average_days"] = (
-            round(float(r["resolution_days"] or 0) / row["resolved"], 1) if row["resolved"] else None
+            round(float(r.get("resolution_days") or 0) / row["resolved"], 1) if row["resolved"] else None
         )
         row["satisfaction_pct"] = _pct(row["satisfied"], row["rated"])
         return row
@@ -209,9 +228,7 @@ class StatsService:
             if month.start > self.clock.now():
                 break
             rows = await self.summary(month, scope)
-            row = (
-                rows[0] if rows else self._summary_row("province", {"key": "province", "resolution_days": 0})
-            )
+            row = rows[0] if rows else self._summary_row("province", {"key": "province"})
             out.append({"period": month.key, "label": month.label, **row})
         return out
 
@@ -385,11 +402,7 @@ class StatsService:
         params: list[Any] = []
         where = scope.where(params)
         summary = await self.summary(period, scope)
-        s = (
-            summary[0]
-            if summary
-            else self._summary_row("province", {"key": "province", "resolution_days": 0})
-        )
+        s = summary[0] if summary else self._summary_row("province", {"key": "province"})
         rec = f"d.received_at >= {start} AND d.received_at < {end}"
         resolved = f"d.finished_at >= {start} AND d.finished_at < {end} AND d.outcome IS NOT NULL"
         [extra] = await self._raw(

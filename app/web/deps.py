@@ -19,6 +19,7 @@ from app.services.feedback import FeedbackService
 from app.services.payments import PaymentService
 from app.services.pki import PkiService
 from app.services.ratings import RatingService
+from app.services.reports import ReportService
 from app.services.signing import SigningService
 from app.services.stats import StatsService
 from app.services.verification import VerificationService
@@ -96,6 +97,12 @@ def provide_stats_service(
     return StatsService(clock, directory, catalogue)
 
 
+def provide_report_service(
+    state: State, stats: NamedDependency[StatsService], pki: NamedDependency[PkiService]
+) -> ReportService:
+    return ReportService(stats, SigningService(pki, state.settings.uploads_dir / "artwork"))
+
+
 def provide_verification_service(pki: NamedDependency[PkiService]) -> VerificationService:
     return VerificationService(pki)
 
@@ -114,4 +121,5 @@ DEPENDENCIES = {
     "ratings": Provide(provide_rating_service, sync_to_thread=False),
     "feedback": Provide(provide_feedback_service, sync_to_thread=False),
     "stats": Provide(provide_stats_service, sync_to_thread=False),
+    "reports": Provide(provide_report_service, sync_to_thread=False),
 }

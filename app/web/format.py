@@ -57,6 +57,18 @@ def vn_iso(value: str | datetime | None) -> str:
     return format_vn_datetime(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
+def vn_number(value: float | int | None, decimals: int = 0) -> str:
+    """1.234.567 and 1,3: Vietnamese separators."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def vn_percent(value: float | None) -> str:
+    return "—" if value is None else vn_number(value, 2).rstrip("0").rstrip(",") + "%"
+
+
 FILTERS = {
     "vnd": format_vnd,
     "vn_date": lambda d: format_vn_date(d) if isinstance(d, datetime) else "",
@@ -69,4 +81,6 @@ FILTERS = {
     "hours_text": hours_text,
     "vn_iso": vn_iso,
     "answer": answer,
+    "num": vn_number,
+    "pct": vn_percent,
 }

@@ -30,11 +30,12 @@ from tests.integration.test_dossier_journey import PDF, act, submit_birth
 PERIOD = "2021-Q1"
 
 
-async def _quiet_commune(client):
-    """The last commune of the last district: no other test files dossiers there."""
+async def _quiet_commune(client, nth: int = -1):
+    """A commune at the end of the last district: no other test files dossiers there, and each
+    test that builds a week takes its own (the database lives for the whole session)."""
     tree = (await client.get("/api/v1/units")).json()
     district = [c for c in tree[0]["children"] if c["kind"] == "district"][-1]
-    return [c for c in district["children"] if c["kind"] == "commune"][-1]
+    return [c for c in district["children"] if c["kind"] == "commune"][nth]
 
 
 async def _submit_syn(client, headers, unit_code, cccd):
@@ -75,10 +76,10 @@ class People(dict):
             await self.sign_in()
 
 
-async def _week(client, clock):
+async def _week(client, clock, nth: int = -1):
     from app.db.tables import User
 
-    commune = await _quiet_commune(client)
+    commune = await _quiet_commune(client, nth)
     key, unit = commune["key"], commune["code"]
     citizen_row = await User.select(User.username).where(User.role == "citizen").order_by(User.id).first()
     cccd = citizen_row["username"]
@@ -408,3 +409,73 @@ async def test_ratings_are_once_changeable_for_a_week_and_audited(busy_client, c
         "rating.create",
         "rating.update",
     ]
+
+
+async def test_the_pages_downloads_and_report_show_the_same_numbers(busy_client, clock):
+    import csv
+    import io
+
+    import openpyxl
+    from cryptography import x509
+
+    from signing.verify import Indication, verify_pdf
+    from tests.conftest import ADMIN_PASSWORD, browser_login
+
+    client = busy_client
+    commune, codes = await _week(client, clock, nth=-2)
+    unit = commune["code"]
+    params = {"period": PERIOD, "group": "unit", "level": "commune"}
+    api = (await client.get("/api/v1/stats/summary", params=params)).json()
+    ours = next(r for r in api["rows"] if r["key"] == unit)
+
+    page = await client.get("/thong-ke", params=params)
+    assert page.status_code == 200 and "Quý 1 năm 2021" in page.text and "<svg" in page.text
+    row = page.text.split(f'<th scope="row">{commune["name"]}</th>', 1)[1].split("</tr>", 1)[0]
+    assert "<td>8</td>" in row and "2 (33,33%)" in row and "62,5%" in row  # 766 rate, Vietnamese decimals
+
+    table = list(
+        csv.DictReader(
+            io.StringIO((await client.get("/thong-ke/tai-ve.csv", params=params)).text.lstrip("\ufeff"))
+        )
+    )
+    mine = next(r for r in table if r["Đơn vị / nhóm"] == commune["name"])
+    assert (mine["Tiếp nhận"], mine["Trễ hạn"], mine["Đúng hạn theo 766 (%)"]) == ("8", "2", "62.5")
+    book = openpyxl.load_workbook(
+        io.BytesIO((await client.get("/thong-ke/tai-ve.xlsx", params=params)).content)
+    )
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    cells = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == commune["name"])
+    assert cells[header.index("Đã giải quyết")] == ours["resolved"] == 6
+    assert cells[header.index("Hài lòng (%)")] == 50.0
+
+    # The officer's own unit, and the steering committee's province view.
+    officer = await browser_login(client, f"lanhdao.{commune['key']}")
+    assert officer.status_code == 303
+    mine = await client.get("/thong-ke/don-vi", params={"period": PERIOD})
+    assert mine.status_code == 200 and commune["name"] in mine.text and "Chỉ số 9" in mine.text
+    assert (await client.get("/thong-ke/tinh")).status_code == 403
+    await client.post("/dang-xuat", data={"_csrf_token": client.cookies.get("portal_csrf")})
+    client.cookies.clear()
+    assert (await browser_login(client, "admin", ADMIN_PASSWORD)).status_code == 303
+    province = await client.get("/thong-ke/tinh", params={"period": PERIOD})
+    assert (
+        province.status_code == 200 and "Bộ chỉ số 766" in province.text and commune["name"] in province.text
+    )
+    ranking = openpyxl.load_workbook(
+        io.BytesIO((await client.get("/thong-ke/tinh/xep-hang.xlsx", params={"period": PERIOD})).content)
+    )
+    assert ranking.worksheets[0]["A1"].value == "Hạng"
+
+    # The quarterly report: JSON as the API, PDF sealed by the provincial office.
+    report = (await client.get("/thong-ke/bao-cao.json", params={"period": PERIOD})).json()
+    assert (
+        report["summary"]
+        == (await client.get("/api/v1/stats/summary", params={"period": PERIOD})).json()["total"]
+    )
+    pdf = await client.get("/thong-ke/bao-cao.pdf", params={"period": PERIOD})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)
+    verdict = await verify_pdf(pdf.content, [root], now=clock.now())
+    assert verdict.indication is Indication.TOTAL_PASSED, verdict.as_dict()
+    assert verdict.signatures[0].is_seal and verdict.signatures[0].signer.startswith("Văn phòng")

@@ -7,6 +7,7 @@ from app.web.controllers.payments import GatewayController, PaymentApiController
 from app.web.controllers.pki import PkiController
 from app.web.controllers.public import PublicController, health
 from app.web.controllers.stats import FeedbackApiController, RatingApiController, StatsApiController
+from app.web.controllers.stats_pages import StatsPagesController
 from app.web.controllers.verification import VerificationController
 
 CONTROLLERS = [
@@ -27,5 +28,6 @@ CONTROLLERS = [
     RatingApiController,
     FeedbackApiController,
     StatsApiController,
+    StatsPagesController,
     health,
 ]

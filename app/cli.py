@@ -189,6 +189,7 @@ def verify(file: str, as_json: bool) -> None:
     from pathlib import Path
 
     from app.services.verification import VerificationService
+    from app.web.format import vn_iso
 
     data = Path(file).read_bytes()
     report = _with_database(lambda: VerificationService(_pki_service()).verify(data))
@@ -204,7 +205,7 @@ def verify(file: str, as_json: bool) -> None:
             click.echo(
                 f"  · {s['signer']} ({kind}): {s['indication']}"
                 f"{' / ' + s['sub_indication'] if s['sub_indication'] else ''}, {s['pades_level']},"
-                f" ký lúc {s['signing_time'] or '—'}"
+                f" ký lúc {vn_iso(s['signing_time']) or '—'}"
             )
         issued = report.get("issued_by_portal")
         if issued:
@@ -213,6 +214,55 @@ def verify(file: str, as_json: bool) -> None:
                 + ("trùng khớp bản đã phát hành." if issued["matches"] else "KHÁC bản đã phát hành.")
             )
     sys.exit(0 if report["indication"] == "TOTAL_PASSED" else 1)
+
+
+@main.command()
+@click.option("--period", required=True, help="2021-Q3 (a quarter), 2021 (a year) or 2021-07 (a month).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="The sealed PDF (default bao-cao-PERIOD.pdf); the JSON is written beside it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report's JSON instead of its summary.")
+def report(period: str, out: str | None, as_json: bool) -> None:
+    """The province's report for PERIOD: a PDF sealed by the provincial office, and its JSON."""
+    import json as json_lib
+    from pathlib import Path
+
+    from app.domain.clock import clock_from
+    from app.domain.periods import parse_period
+    from app.domain.text import vn_number, vn_percent
+    from app.services.reports import ReportService
+
+    try:
+        chosen = parse_period(period)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--period") from None
+    settings = get_settings()
+
+    async def make():
+        service = await ReportService.for_settings(clock_from(settings.clock_start), settings)
+        return await service.pdf(chosen)
+
+    pdf, data = _with_database(make)
+    pdf_path = Path(out or f"bao-cao-{chosen.key}.pdf")
+    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    pdf_path.write_bytes(pdf)
+    text = json_lib.dumps(data, ensure_ascii=False, indent=2, default=str)
+    pdf_path.with_suffix(".json").write_text(text, encoding="utf-8")
+    if as_json:
+        click.echo(text)
+        return
+    total = data["summary"] or {}
+    click.echo(f"{data['title']} — {data['province']}")
+    click.echo(
+        f"  Tiếp nhận {vn_number(total.get('received', 0))} hồ sơ,"
+        f" đã giải quyết {vn_number(total.get('resolved', 0))},"
+        f" trước hạn và đúng hạn {vn_percent(total.get('in_time_pct'))},"
+        f" hài lòng {vn_percent(total.get('satisfaction_pct'))}"
+    )
+    click.echo(f"  {pdf_path} (ký số bởi {data['sealed_by']}), {pdf_path.with_suffix('.json')}")
 
 
 @main.group()

@@ -9,6 +9,7 @@ the time-stamper likewise. The caller hands in the time (a simulated clock works
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,12 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from signing.pki import Issued
+
+# The revocation data is handed to pyHanko (fetched from our own PKI beforehand), so fetching
+# is off on purpose; pyHanko warns about that on every signature.
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(
+    lambda record: "fetching is not allowed" not in record.getMessage()
+)
 
 
 def asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:

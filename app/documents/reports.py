@@ -15,18 +15,25 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.documents.forms import FONT, _style, date_line, register_fonts
+from app.domain.text import vn_number, vn_percent
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}".replace(".", ",") + "%"
-
-
-def _num(value: float | int | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return f"{int(value):,}".replace(",", ".")
+#: The report's first table: a label, the count shown and the share shown (either may be absent).
+SUMMARY_LINES = (
+    ("Hồ sơ tiếp nhận", "received", None),
+    ("  trong đó trực tuyến", "received_online", "online_pct"),
+    ("Hồ sơ đã giải quyết", "resolved", None),
+    ("  trước hạn", "early", "early_pct"),
+    ("  đúng hạn", "on_time", "on_time_pct"),
+    ("  trễ hạn", "late", "late_pct"),
+    ("  trong đó từ chối giải quyết", "refused", None),
+    ("Hồ sơ rút (dừng xử lý)", "withdrawn", None),
+    ("Đang giải quyết trong hạn", "open_in_time", None),
+    ("Đang giải quyết quá hạn", "open_overdue", None),
+    ("Tỷ lệ xử lý trước hạn, đúng hạn (766, chỉ số 2.1)", None, "in_time_pct"),
+    ("Thời gian giải quyết trung bình (ngày)", "average_days", None),
+    ("Tỷ lệ hài lòng (phiếu đánh giá)", "rated", "satisfaction_pct"),
+)
 
 
 def _grid(size: float = 8.5) -> TableStyle:
@@ -112,21 +119,9 @@ def render_report(report: dict, *, issuer: str, place: str, issued_at: datetime)
         Paragraph("<b>1. Tình hình tiếp nhận, giải quyết</b>", _style(11)),
         Spacer(1, 2 * mm),
     ]
-    figures = [
-        ["Chỉ tiêu", "Số lượng", "Tỷ lệ"],
-        ["Hồ sơ tiếp nhận", _num(total.get("received")), ""],
-        ["  trong đó trực tuyến", _num(total.get("received_online")), _pct(total.get("online_pct"))],
-        ["Hồ sơ đã giải quyết", _num(total.get("resolved")), ""],
-        ["  trước hạn", _num(total.get("early")), _pct(total.get("early_pct"))],
-        ["  đúng hạn", _num(total.get("on_time")), _pct(total.get("on_time_pct"))],
-        ["  trễ hạn", _num(total.get("late")), _pct(total.get("late_pct"))],
-        ["  trong đó từ chối giải quyết", _num(total.get("refused")), ""],
-        ["Hồ sơ rút (dừng xử lý)", _num(total.get("withdrawn")), ""],
-        ["Đang giải quyết trong hạn", _num(total.get("open_in_time")), ""],
-        ["Đang giải quyết quá hạn", _num(total.get("open_overdue")), ""],
-        ["Tỷ lệ xử lý trước hạn, đúng hạn (766, chỉ số 2.1)", "", _pct(total.get("in_time_pct"))],
-        ["Thời gian giải quyết trung bình (ngày)", _num(total.get("average_days")), ""],
-        ["Tỷ lệ hài lòng (phiếu đánh giá)", _num(total.get("rated")), _pct(total.get("satisfaction_pct"))],
+    figures = [["Chỉ tiêu", "Số lượng", "Tỷ lệ"]] + [
+        [label, vn_number(total.get(count)) if count else "", vn_percent(total.get(share)) if share else ""]
+        for label, count, share in SUMMARY_LINES
     ]
     story.append(Table(figures, colWidths=[width * 0.6, width * 0.2, width * 0.2], style=_grid(9)))
     story += [Spacer(1, 4 * mm), Paragraph("<b>2. Theo cấp</b>", _style(11)), Spacer(1, 2 * mm)]
@@ -135,12 +130,12 @@ def render_report(report: dict, *, issuer: str, place: str, issued_at: datetime)
         levels.append(
             [
                 r["name"],
-                _num(r["received"]),
-                _num(r["resolved"]),
-                _pct(r["early_pct"]),
-                _pct(r["on_time_pct"]),
-                _pct(r["late_pct"]),
-                _pct(r["online_pct"]),
+                vn_number(r["received"]),
+                vn_number(r["resolved"]),
+                vn_percent(r["early_pct"]),
+                vn_percent(r["on_time_pct"]),
+                vn_percent(r["late_pct"]),
+                vn_percent(r["online_pct"]),
             ]
         )
     story.append(Table(levels, colWidths=[width * 0.22] + [width * 0.13] * 6, style=_grid()))
@@ -157,8 +152,8 @@ def render_report(report: dict, *, issuer: str, place: str, issued_at: datetime)
             [
                 str(a["rank"]),
                 Paragraph(a["name"], _style(8.5)),
-                _num(a["dossiers"]),
-                f"{_num(a['score'])}/{a['max_score']}",
+                vn_number(a["dossiers"]),
+                f"{vn_number(a['score'])}/{a['max_score']}",
                 a["classification"] or "—",
             ]
         )
@@ -180,16 +175,16 @@ def render_report(report: dict, *, issuer: str, place: str, issued_at: datetime)
             [
                 f"{g['number']}. {g['name']}",
                 str(g["max_points"]),
-                _num(g["available_points"]),
-                _num(g["points"]),
+                vn_number(g["available_points"]),
+                vn_number(g["points"]),
             ]
         )
     groups.append(
         [
             "Tổng",
             "100",
-            _num(report["index_766"]["available_points"]),
-            _num(report["index_766"]["points"]),
+            vn_number(report["index_766"]["available_points"]),
+            vn_number(report["index_766"]["points"]),
         ]
     )
     story.append(

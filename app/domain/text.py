@@ -22,6 +22,21 @@ def format_vnd(amount: int) -> str:
     return f"{amount:,}".replace(",", ".") + " đồng"
 
 
+def vn_number(value: float | None, decimals: int | None = None) -> str:
+    """1.234.567 and 1,3: Vietnamese separators; a dash for no value. Without ``decimals``,
+    whole numbers show none and others at most two."""
+    if value is None:
+        return "—"
+    places = decimals if decimals is not None else (0 if float(value).is_integer() else 2)
+    text = f"{value:,.{places}f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text.rstrip("0").rstrip(",") if decimals is None and places else text
+
+
+def vn_percent(value: float | None) -> str:
+    """62,5% — at most two decimals; a dash for no value."""
+    return "—" if value is None else vn_number(round(value, 2)) + "%"
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 

@@ -11,6 +11,7 @@ from typing import Any
 import xlsxwriter
 
 from app.documents.reports import render_report
+from app.domain.clock import Clock
 from app.domain.periods import Period
 from app.services.signing import SigningService
 from app.services.stats import Scope, StatsService
@@ -92,6 +93,19 @@ class ReportService:
     stats: StatsService
     signing: SigningService
 
+    @classmethod
+    async def for_settings(cls, clock: Clock, settings) -> ReportService:
+        """The service as the CLI uses it: the configured province, catalogue and PKI."""
+        from app.services.catalogue import CatalogueService
+        from app.services.directory import load_directory
+        from app.services.pki import PkiService
+        from procedures.loader import default_catalogue
+
+        directory = await load_directory()
+        stats = StatsService(clock, directory, CatalogueService(default_catalogue(), directory))
+        signing = SigningService(PkiService.for_settings(clock, settings), settings.uploads_dir / "artwork")
+        return cls(stats, signing)
+
     async def build(self, period: Period) -> dict[str, Any]:
         stats = self.stats
         total = await stats.summary(period, Scope(), "province")
@@ -128,4 +142,4 @@ class ReportService:
         pdf = render_report(report, issuer=unit.name, place=place, issued_at=now)
         seal = await self.signing.seal(unit)
         signed = await self.signing.seal_form(pdf, issued=seal, place=place, at=now, reason="Ký số báo cáo")
-        return signed, report
+        return signed, {**report, "sealed_by": unit.name}

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from app.domain.clock import format_vn_date, format_vn_datetime
 from app.domain.roles import Role
-from app.domain.text import answer, format_vnd
+from app.domain.text import answer, format_vnd, vn_number, vn_percent
 from app.services.catalogue import LEVEL_LABELS, ONLINE_LABELS
 
 ROLE_STEP_LABELS = {
@@ -55,18 +55,6 @@ def vn_iso(value: str | datetime | None) -> str:
     if not value:
         return ""
     return format_vn_datetime(datetime.fromisoformat(value) if isinstance(value, str) else value)
-
-
-def vn_number(value: float | int | None, decimals: int = 0) -> str:
-    """1.234.567 and 1,3: Vietnamese separators."""
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-def vn_percent(value: float | None) -> str:
-    return "—" if value is None else vn_number(value, 2).rstrip("0").rstrip(",") + "%"
 
 
 FILTERS = {

@@ -17,6 +17,7 @@ answers are worked out here, dossier by dossier, and compared with what the SQL 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 
@@ -479,3 +480,46 @@ async def test_the_pages_downloads_and_report_show_the_same_numbers(busy_client,
     verdict = await verify_pdf(pdf.content, [root], now=clock.now())
     assert verdict.indication is Indication.TOTAL_PASSED, verdict.as_dict()
     assert verdict.signatures[0].is_seal and verdict.signatures[0].signer.startswith("Văn phòng")
+
+
+async def test_portal_report_writes_the_sealed_pdf_and_the_same_json(busy_client, backend, clock, tmp_path):
+    if backend[0] != "sqlite":
+        pytest.skip("the command reads the SQLite test database through DATABASE_URL")
+    import os
+    import sys
+    from pathlib import Path
+
+    from cryptography import x509
+
+    from app.db.engine import current_engine
+    from signing.verify import Indication, verify_pdf
+    from tests.conftest import KEK
+
+    client = busy_client
+    await _week(client, clock, nth=-3)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{current_engine().path}",
+        "PORTAL_KEY_ENCRYPTION_KEY": KEK,
+        "PORTAL_CLOCK_START": clock.now().isoformat(),
+    }
+    portal = str(Path(sys.executable).parent / "portal")
+    out = tmp_path / "bao-cao" / "quy-1.pdf"
+    done = await asyncio.create_subprocess_exec(
+        portal, "report", "--period", PERIOD, "--out", str(out), env=env, stdout=asyncio.subprocess.PIPE
+    )
+    printed = (await done.communicate())[0].decode()
+    assert done.returncode == 0, printed
+    api = (await client.get("/api/v1/stats/summary", params={"period": PERIOD})).json()["total"]
+    written = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert written["summary"] == api and api["received"] >= 8
+    assert f"Tiếp nhận {api['received']} hồ sơ" in printed and "quý 1 năm 2021" in printed
+    root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)
+    verdict = await verify_pdf(out.read_bytes(), [root], now=clock.now())
+    assert verdict.indication is Indication.TOTAL_PASSED and verdict.signatures[0].is_seal
+
+    wrong = await asyncio.create_subprocess_exec(
+        portal, "report", "--period", "2021-Q5", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    complaint = (await wrong.communicate())[1].decode()
+    assert wrong.returncode == 2 and "2021-Q3" in complaint

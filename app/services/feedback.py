@@ -154,6 +154,27 @@ class FeedbackService:
         if user.role not in HANDLERS or user.unit_code != row["unit_code"]:
             raise Forbidden("Chỉ cán bộ của đơn vị bị phản ánh được phân công, trả lời.")
 
+    async def view(self, code: str, user: UserView) -> dict[str, Any]:
+        """One feedback for its citizen, the handlers of its unit, admins and auditors."""
+        row = await self._row(code)
+        own = user.role is Role.CITIZEN and row["citizen_id"] == user.id
+        handler = user.role in HANDLERS and user.unit_code == row["unit_code"]
+        if not (own or handler or user.role in (Role.ADMIN, Role.AUDITOR)):
+            raise Forbidden("Bạn không có quyền xem phản ánh, kiến nghị này.")
+        return feedback_json(row)
+
+    async def handlers(self, unit_code: str) -> list[dict[str, Any]]:
+        """The officers of a unit who may be assigned a feedback to answer."""
+        return (
+            await User.select(User.id, User.username, User.full_name, User.role)
+            .where(
+                (User.unit_code == unit_code)
+                & User.role.is_in([r.value for r in HANDLERS])
+                & (User.active == True)  # noqa: E712  (Piccolo builds SQL from the comparison)
+            )
+            .order_by(User.username)
+        )
+
     async def listing(self, user: UserView, limit: int = 100) -> list[dict[str, Any]]:
         query = Feedback.select().order_by(Feedback.id, ascending=False).limit(limit)
         if user.role is Role.CITIZEN:

@@ -356,6 +356,16 @@ async def test_a_hand_built_week_gives_the_worked_out_figures(busy_client, clock
     assert sum(g["max_points"] for g in index["groups"]) == 100
 
 
+async def _through_to_result(client, code: str, key: str) -> None:
+    """Receive, process, approve and return the result of a birth registration at commune ``key``."""
+    reception = await bearer(client, f"motcua.{key}")
+    await act(client, code, reception, "receive")
+    await act(client, code, reception, "forward")
+    await act(client, code, await bearer(client, f"chuyenvien.{key}"), "forward")
+    await act(client, code, await bearer(client, f"lanhdao.{key}"), "approve")
+    await act(client, code, await bearer(client, f"vanthu.{key}"), "return_result")
+
+
 async def test_ratings_are_once_changeable_for_a_week_and_audited(busy_client, clock):
     client = busy_client
     from tests.integration.test_dossier_journey import _citizen, _commune
@@ -367,11 +377,7 @@ async def test_ratings_are_once_changeable_for_a_week_and_audited(busy_client, c
     code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
     early = await client.post(f"/api/v1/dossiers/{code}/rating", headers=citizen, json={"level": 4})
     assert early.status_code == 409  # not finished yet
-    await act(client, code, reception, "receive")
-    await act(client, code, reception, "forward")
-    await act(client, code, await bearer(client, f"chuyenvien.{key}"), "forward")
-    await act(client, code, await bearer(client, f"lanhdao.{key}"), "approve")
-    await act(client, code, await bearer(client, f"vanthu.{key}"), "return_result")
+    await _through_to_result(client, code, key)
 
     for bad in ({"level": 7}, {"level": 3, "agencies_contacted": 5}, {"level": 3, "comment": "x" * 2001}):
         answer = await client.post(f"/api/v1/dossiers/{code}/rating", headers=citizen, json=bad)
@@ -386,11 +392,7 @@ async def test_ratings_are_once_changeable_for_a_week_and_audited(busy_client, c
     assert clash.status_code == 409  # one rating per dossier: the paper one stands
 
     other = (await submit_birth(client, citizen, commune["code"])).json()["code"]
-    for who, action in ((reception, "receive"), (reception, "forward")):
-        await act(client, other, who, action)
-    await act(client, other, await bearer(client, f"chuyenvien.{key}"), "forward")
-    await act(client, other, await bearer(client, f"lanhdao.{key}"), "approve")
-    await act(client, other, await bearer(client, f"vanthu.{key}"), "return_result")
+    await _through_to_result(client, other, key)
     first = await client.post(f"/api/v1/dossiers/{other}/rating", headers=citizen, json={"level": 2})
     assert first.status_code == 200 and first.json()["source"] == "online"
     clock.advance(timedelta(days=2))
@@ -523,3 +525,109 @@ async def test_portal_report_writes_the_sealed_pdf_and_the_same_json(busy_client
     )
     complaint = (await wrong.communicate())[1].decode()
     assert wrong.returncode == 2 and "2021-Q3" in complaint
+
+
+async def test_rating_and_feedback_through_the_pages(busy_client, clock):
+    """What a citizen and the unit's officers do in the browser: rate a finished dossier (and
+    a paper form at the counter), file a complaint, assign and answer it, rate the answer."""
+    from app.db.tables import AuditEvent
+    from tests.conftest import browser_login
+    from tests.integration.test_dossier_journey import _citizen
+
+    client = busy_client
+    commune = await _quiet_commune(client, -4)
+    key = commune["key"]
+    cccd, citizen = await _citizen(client)
+    mine, other = [(await submit_birth(client, citizen, commune["code"])).json()["code"] for _ in range(2)]
+    page = lambda: client.get(f"/ho-so/{mine}")  # noqa: E731
+
+    def csrf() -> str:
+        return client.cookies.get("portal_csrf")
+
+    assert (await browser_login(client, cccd)).status_code == 303
+    assert "Gửi đánh giá" not in (await page()).text  # not finished: nothing to rate yet
+    await _through_to_result(client, mine, key)
+    await _through_to_result(client, other, key)
+    assert "Gửi đánh giá" in (await page()).text
+    missing = await client.post(f"/ho-so/{mine}/danh-gia", data={"_csrf_token": csrf()})
+    assert missing.status_code == 303 and "loi=" in missing.headers["location"]
+    rated = await client.post(
+        f"/ho-so/{mine}/danh-gia",
+        data={
+            "_csrf_token": csrf(),
+            "level": "3",
+            "reception_contacts": "1",
+            "agencies_contacted": "1",
+            "comment": "Cán bộ hướng dẫn tận tình",
+        },
+    )
+    assert rated.status_code == 303 and "thong_bao=" in rated.headers["location"]
+    shown = (await page()).text
+    assert "<strong>Hài lòng</strong>" in shown and "Sửa đánh giá" in shown and "tận tình" in shown
+    rating = (await client.get(f"/api/v1/dossiers/{mine}/rating", headers=citizen)).json()
+    assert (rating["level"], rating["reception_contacts"], rating["source"]) == (3, 1, "online")
+
+    # A complaint about the dossier, filed from its page; a blank one is refused and kept.
+    form = await client.get("/phan-anh/gui", params={"ho_so": mine})
+    assert form.status_code == 200 and mine in form.text
+    blank = await client.post(
+        "/phan-anh/gui", data={"_csrf_token": csrf(), "dossier_code": mine, "subject": "Chậm trả"}
+    )
+    assert blank.status_code == 400 and "Nhập nội dung" in blank.text and "Chậm trả" in blank.text
+    filed = await client.post(
+        "/phan-anh/gui",
+        data={
+            "_csrf_token": csrf(),
+            "dossier_code": mine,
+            "subject": "Chậm trả",
+            "body": "Tôi phải đến hai lần mới nhận được kết quả.",
+        },
+    )
+    assert filed.status_code == 303
+    code = filed.headers["location"].split("/phan-anh/")[1].split("?")[0]
+    assert code.startswith("PAKN-") and "Đang xử lý" in (await client.get(f"/phan-anh/{code}")).text
+    await client.post("/dang-xuat", data={"_csrf_token": csrf()})
+    client.cookies.clear()
+
+    # The counter keys in a paper form for the other dossier, then answers the complaint.
+    assert (await browser_login(client, f"motcua.{key}")).status_code == 303
+    paper = await client.post(f"/ho-so/{other}/danh-gia", data={"_csrf_token": csrf(), "level": "4"})
+    assert paper.status_code == 303 and "thong_bao=" in paper.headers["location"]
+    assert "Phiếu giấy nhập tại Bộ phận Một cửa" in (await client.get(f"/ho-so/{other}")).text
+    assert code in (await client.get("/phan-anh")).text
+    assigned = await client.post(
+        f"/phan-anh/{code}/phan-cong", data={"_csrf_token": csrf(), "username": f"chuyenvien.{key}"}
+    )
+    assert "thong_bao=" in assigned.headers["location"]
+    wrong = await client.post(
+        f"/phan-anh/{code}/phan-cong", data={"_csrf_token": csrf(), "username": "admin"}
+    )
+    assert "loi=" in wrong.headers["location"]
+    answered = await client.post(
+        f"/phan-anh/{code}/tra-loi", data={"_csrf_token": csrf(), "answer": "Đơn vị xin tiếp thu."}
+    )
+    assert "thong_bao=" in answered.headers["location"]
+    again = await client.post(f"/phan-anh/{code}/tra-loi", data={"_csrf_token": csrf(), "answer": "Lần hai"})
+    assert "loi=" in again.headers["location"]  # a second click changes nothing
+    await client.post("/dang-xuat", data={"_csrf_token": csrf()})
+    client.cookies.clear()
+
+    assert (await browser_login(client, cccd)).status_code == 303
+    detail = (await client.get(f"/phan-anh/{code}")).text
+    assert "Đơn vị xin tiếp thu." in detail and "Lần hai" not in detail and "Ông/bà có hài lòng" in detail
+    await client.post(f"/phan-anh/{code}/danh-gia", data={"_csrf_token": csrf(), "satisfied": "1"})
+    assert "Công dân hài lòng với câu trả lời." in (await client.get(f"/phan-anh/{code}")).text
+    actions = [
+        r["action"]
+        for r in await AuditEvent.select(AuditEvent.action)
+        .where(AuditEvent.object_id.is_in([code, mine, other]))
+        .order_by(AuditEvent.seq)
+    ]
+    for expected in (
+        "rating.create",
+        "feedback.file",
+        "feedback.assign",
+        "feedback.answer",
+        "feedback.satisfaction",
+    ):
+        assert expected in actions

@@ -3,6 +3,7 @@ from app.web.controllers.admin import AdminPagesController, CertificatePagesCont
 from app.web.controllers.api import AdminApiController, ApiController, AuditApiController, PkiAdminController
 from app.web.controllers.dossier_pages import DossierPagesController
 from app.web.controllers.dossiers import DossierApiController
+from app.web.controllers.feedback_pages import FeedbackPagesController
 from app.web.controllers.payments import GatewayController, PaymentApiController
 from app.web.controllers.pki import PkiController
 from app.web.controllers.public import PublicController, health
@@ -29,5 +30,6 @@ CONTROLLERS = [
     FeedbackApiController,
     StatsApiController,
     StatsPagesController,
+    FeedbackPagesController,
     health,
 ]

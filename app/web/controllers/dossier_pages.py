@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 
 from app.domain.clock import VN_TZ, Clock
 from app.domain.directory import Directory
+from app.domain.evaluation import RATING_LEVELS
 from app.domain.roles import Role
 from app.services.catalogue import CatalogueService, time_limit_text
 from app.services.documents import DocumentService
@@ -23,6 +24,7 @@ from app.services.dossiers import ActionRequest, DossierService
 from app.services.drafts import DraftService
 from app.services.errors import ServiceError
 from app.services.payments import PaymentService
+from app.services.ratings import CHANGE_WINDOW, RATABLE, RatingInput, RatingService
 from app.web.auth import authenticated, roles
 from app.web.controllers.account import client_ip
 from app.web.controllers.dossiers import MAX_SUBMISSION_BYTES, read_multipart
@@ -298,6 +300,8 @@ class DossierPagesController(Controller):
         documents: NamedDependency[DocumentService],
         directory: NamedDependency[Directory],
         catalogue: NamedDependency[CatalogueService],
+        ratings: NamedDependency[RatingService],
+        clock: NamedDependency[Clock],
         thong_bao: FromQuery[str] = "",
         loi: FromQuery[str] = "",
     ) -> Template:
@@ -309,6 +313,19 @@ class DossierPagesController(Controller):
             )
         p = catalogue.get(d["procedure_code"])
         outbox = await dossiers.notifications(code, user)
+        rating = await ratings.get(code, user)
+        # A citizen sees this page only for a dossier of their own (DossierService.view).
+        rater = user.role is Role.CITIZEN or (
+            user.role is Role.RECEPTION and user.unit_code == d["receiving_unit"]
+        )
+        may_rate = rater and d["status"] in RATABLE and (
+            rating is None
+            or (
+                rating["source"] == "online"
+                and user.role is Role.CITIZEN
+                and clock.now() - datetime.fromisoformat(rating["rated_at"]) <= CHANGE_WINDOW
+            )
+        )
         return Template(
             "dossiers/detail.html",
             context=page_context(
@@ -329,6 +346,10 @@ class DossierPagesController(Controller):
                 if user.role.is_officer
                 else [],
                 citizen_actions=[a for a in d["allowed_actions"] if a == "withdraw"],
+                rating=rating,
+                may_rate=may_rate,
+                rating_levels=RATING_LEVELS,
+                change_days=CHANGE_WINDOW.days,
             ),
         )
 
@@ -360,6 +381,33 @@ class DossierPagesController(Controller):
             return Redirect(f"/ho-so/{code}?loi={_q(exc.detail)}", status_code=303)
         done = ACTION_LABELS.get(action, action)
         return Redirect(f"/ho-so/{code}?thong_bao={_q('Đã thực hiện: ' + done + '.')}", status_code=303)
+
+    @post("/ho-so/{code:str}/danh-gia", guards=[authenticated])
+    async def rate(
+        self, request: Request, code: FromPath[str], ratings: NamedDependency[RatingService]
+    ) -> Redirect:
+        """The rating form of the dossier page: the citizen's own, or a paper form keyed in."""
+        form = await request.form()
+
+        def whole(name: str) -> int | None:
+            text = str(form.get(name, "")).strip()
+            return int(text) if text.isdigit() else None
+
+        if whole("level") is None:
+            return Redirect(f"/ho-so/{code}?loi={_q('Chọn một mức độ hài lòng.')}#danh-gia", status_code=303)
+        spec = RatingInput(
+            level=whole("level"),
+            reception_contacts=whole("reception_contacts"),
+            agencies_contacted=whole("agencies_contacted"),
+            harassment=form.get("harassment") == "1",
+            comment=str(form.get("comment", "")),
+        )
+        try:
+            await ratings.rate(code, spec, request.scope["user"], client_ip(request))
+        except ServiceError as exc:
+            detail = exc.detail + (" " + " ".join(exc.errors.values()) if exc.errors else "")
+            return Redirect(f"/ho-so/{code}?loi={_q(detail)}#danh-gia", status_code=303)
+        return Redirect(f"/ho-so/{code}?thong_bao={_q('Cảm ơn ông/bà đã đánh giá.')}", status_code=303)
 
     @post("/ho-so/{code:str}/bo-sung", guards=[authenticated], request_max_body_size=MAX_SUBMISSION_BYTES)
     async def supplement(

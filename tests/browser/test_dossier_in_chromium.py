@@ -93,6 +93,26 @@ def test_from_submission_to_the_downloaded_result(server, page, tmp_path):  # no
     download_info.value.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF-") and saved.stat().st_size > 2000
 
+    # The citizen rates the service on the dossier's page.
+    page.check("input[name=level][value='4']")
+    page.check("input[name=agencies_contacted][value='1']")
+    page.click("form[action$='/danh-gia'] button[type=submit]")
+    page.wait_for_url("**thong_bao=**")
+    assert "Rất hài lòng" in page.locator("#danh-gia + p").inner_text()
+    assert "Đánh giá mức độ hài lòng" in page.locator(".timeline").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "14-rated.png"), full_page=True)
+
+    # The public statistics count it, and the filters redraw the table in place (htmx).
+    page.goto(f"{server}/thong-ke?group=unit&level=commune")
+    row = page.locator("tbody tr", has_text=commune["name"]).first
+    cells = row.locator("td").all_inner_texts()
+    assert cells[0] == "1" and cells[2] == "1" and cells[-1] == "100%", cells  # received, resolved, satisfied
+    assert page.locator("figure svg").count() == 1
+    page.select_option("#group", "level")
+    page.wait_for_function("() => location.search.includes('group=level')")
+    page.wait_for_function("() => document.querySelector('tbody th').textContent.includes('Cấp')")
+    page.screenshot(path=str(ARTIFACTS / "15-statistics.png"), full_page=True)
+
 
 def _admin(base: str) -> str:
     from tests.conftest import ADMIN_PASSWORD

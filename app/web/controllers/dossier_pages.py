@@ -48,6 +48,29 @@ ACTION_LABELS = {
     "stop": "Dừng xử lý (công dân rút hồ sơ)",
     "pay": "Ghi nhận đã nộp phí",
 }
+#: History entries that are not lifecycle actions (those read as ACTION_LABELS).
+HISTORY_LABELS = {
+    "dossier.submit": "Nộp hồ sơ",
+    "dossier.supplement": "Công dân bổ sung hồ sơ",
+    "dossier.overdue": "Quá hạn",
+    "payment.create": "Tạo yêu cầu thanh toán trực tuyến",
+    "payment.succeeded": "Thanh toán trực tuyến thành công",
+    "payment.failed": "Thanh toán trực tuyến không thành công",
+    "payment.cancelled": "Hủy thanh toán trực tuyến",
+    "payment.expired": "Yêu cầu thanh toán hết hạn",
+    "rating.create": "Đánh giá mức độ hài lòng",
+    "rating.update": "Sửa đánh giá mức độ hài lòng",
+    "feedback.file": "Gửi phản ánh, kiến nghị",
+    "feedback.assign": "Phân công trả lời phản ánh, kiến nghị",
+    "feedback.answer": "Trả lời phản ánh, kiến nghị",
+    "feedback.satisfaction": "Đánh giá câu trả lời phản ánh, kiến nghị",
+}
+
+
+def history_label(action: str) -> str:
+    return HISTORY_LABELS.get(action) or ACTION_LABELS.get(action.removeprefix("dossier."), action)
+
+
 NEEDS_REASONS = {"request_supplement", "reject", "refuse", "apologize"}
 ROLE_STEP = {
     "reception": "Bộ phận Một cửa",
@@ -318,12 +341,16 @@ class DossierPagesController(Controller):
         rater = user.role is Role.CITIZEN or (
             user.role is Role.RECEPTION and user.unit_code == d["receiving_unit"]
         )
-        may_rate = rater and d["status"] in RATABLE and (
-            rating is None
-            or (
-                rating["source"] == "online"
-                and user.role is Role.CITIZEN
-                and clock.now() - datetime.fromisoformat(rating["rated_at"]) <= CHANGE_WINDOW
+        may_rate = (
+            rater
+            and d["status"] in RATABLE
+            and (
+                rating is None
+                or (
+                    rating["source"] == "online"
+                    and user.role is Role.CITIZEN
+                    and clock.now() - datetime.fromisoformat(rating["rated_at"]) <= CHANGE_WINDOW
+                )
             )
         )
         return Template(
@@ -337,6 +364,7 @@ class DossierPagesController(Controller):
                 documents=await documents.list(code, user),
                 outbox=outbox,
                 labels=ACTION_LABELS,
+                history_label=history_label,
                 needs_reasons=NEEDS_REASONS,
                 role_step=ROLE_STEP,
                 notice=thong_bao,

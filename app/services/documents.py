@@ -23,6 +23,7 @@ from app.documents.forms import (
 )
 from app.domain.clock import VN_TZ
 from app.domain.lifecycle import Action, Status, check
+from app.domain.records import state_of
 from app.domain.text import answer
 from app.services import audit
 from app.services.accounts import UserView
@@ -245,7 +246,7 @@ class DocumentService:
             raise Conflict("Dịch vụ ký số chưa được cấu hình.")
         ctx = await self._context(code, user)
         row, p = ctx["row"], ctx["procedure"]
-        state = self.dossiers.state_of(row, p)
+        state = state_of(row, p)
         refusal = check(state, Action.SIGN, self.dossiers.actor_for(row, user))
         if refusal:
             raise (Conflict if refusal.kind.value == "state" else Forbidden)(refusal.reason)

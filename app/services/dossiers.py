@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,17 +23,14 @@ from app.domain.dossier_code import make_code, parse_code
 from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
 from app.domain.lifecycle import (
     Action,
-    Command,
-    DossierState,
-    Outcome,
     Refusal,
     RefusalKind,
     Status,
     allowed_actions,
-    apply,
 )
 from app.domain.lifecycle import Actor as LifecycleActor
 from app.domain.messages import message_for
+from app.domain.records import actor_at, record, state_of
 from app.domain.roles import Role
 from app.services import audit, notifications
 from app.services.accounts import UserView
@@ -51,7 +48,8 @@ MAX_FILES_PER_DOCUMENT = 10
 #: What an upload must start with to be what it claims (content, not the file name).
 SIGNATURES = {b"%PDF-": "application/pdf", b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-CLOSING = {Status.NOT_RECEIVED, Status.STOPPED, Status.RESOLVED}
+#: Dossier columns by name, for the changes a transition records.
+COLUMNS = {c._meta.name: c for c in Dossier._meta.columns}
 #: Statuses in which the time limit runs (not while waiting for a supplement).
 RUNNING_CLOCK = (Status.RECEIVED, Status.PROCESSING, Status.PAYMENT_REQUESTED, Status.WITHDRAWAL_REQUESTED)
 
@@ -341,81 +339,29 @@ class DossierService:
         async with write_transaction():
             row = await self.load_row(code)
             p = self.catalogue.get(row["procedure_code"])
-            state = self.state_of(row, p)
             actor = LIFECYCLE_SYSTEM if as_system else self.actor_for(row, user)
-            due_at = None
-            if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
-                due_at = self.calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
-            result = apply(
-                state,
-                Command(
-                    action,
-                    actor,
-                    now,
-                    reasons=tuple(r.strip() for r in reasons if r.strip()),
-                    new_due_at=new_due_at,
-                    due_at=due_at,
-                ),
+            recorded = record(
+                row,
+                p,
+                action,
+                actor,
+                now,
                 self.calendar,
+                self.directory,
+                reasons=reasons,
+                new_due_at=new_due_at,
             )
-            if isinstance(result, Refusal):
+            if isinstance(recorded, Refusal):
                 raise {RefusalKind.STATE: Conflict, RefusalKind.ACTOR: Forbidden, RefusalKind.INPUT: Invalid}[
-                    result.kind
-                ](result.reason)
-            after = result.after
-            changes: dict[Any, Any] = {
-                Dossier.status: int(after.status),
-                Dossier.step: after.step,
-                Dossier.supplements: after.supplements,
-                Dossier.resume_status: int(after.resume_status) if after.resume_status else None,
-                Dossier.apologized: after.apologized,
-                Dossier.due_at: after.due_at,
-                Dossier.outcome: after.outcome.value if after.outcome else None,
-                Dossier.signatures: ",".join(sorted(after.signatures)),
-                Dossier.paid: after.paid,
-                Dossier.version: row["version"] + 1,
-                Dossier.updated_at: now,
-            }
-            if action is Action.RECEIVE:
-                changes[Dossier.received_at] = now
-                changes[Dossier.original_due_at] = after.due_at
-            moved = after.step != state.step or action is Action.RECEIVE
-            if moved:
+                    recorded.kind
+                ](recorded.reason)
+            before, after = recorded.transition.before, recorded.transition.after
+            if recorded.close_step:
                 await self._close_step(row, now, user)
-                step = p.workflow[after.step]
-                unit = self.directory.resolve(step.unit, row["receiving_unit"])
-                step_due = self.calendar.add_working_hours(now, step.hours)
-                changes.update(
-                    {
-                        Dossier.step_unit: unit.code if unit else None,
-                        Dossier.step_role: step.role,
-                        Dossier.step_started_at: now,
-                        Dossier.step_due_at: step_due,
-                    }
-                )
-                await DossierStep.insert(
-                    DossierStep(
-                        dossier_id=row["id"],
-                        position=after.step,
-                        step_key=step.key,
-                        unit_code=unit.code if unit else "",
-                        role=step.role,
-                        handoff=step.handoff,
-                        started_at=now,
-                        due_at=step_due,
-                    )
-                )
-            if after.status in CLOSING and state.status not in CLOSING:
-                changes[Dossier.finished_at] = now
-                if after.due_at:
-                    changes[Dossier.timeliness] = classify(now, after.due_at).value
-            if after.status is Status.RETURNED:
-                changes[Dossier.returned_at] = now
-                await self._close_step(row, now, user)
-            if after.status.is_terminal or after.status is Status.STOPPED:
-                changes.update({Dossier.step_unit: None, Dossier.step_role: None, Dossier.step_due_at: None})
-                if action in (Action.REJECT, Action.STOP):
-                    await self._close_step(row, now, user)
+            if (step := recorded.new_step) is not None:
+                await DossierStep.insert(DossierStep(dossier_id=row["id"], **asdict(step)))
+            changes = {COLUMNS[k]: v for k, v in recorded.changes.items()}
+            changes[Dossier.version] = row["version"] + 1
             updated = (
                 await Dossier.update(changes)
                 .where((Dossier.id == row["id"]) & (Dossier.version == row["version"]))
@@ -446,13 +392,9 @@ class DossierService:
                     "dossier",
                     code,
                     dossier_code=code,
-                    status_before=int(state.status),
+                    status_before=int(before.status),
                     status_after=int(after.status),
-                    details={
-                        "events": [e.name for e in result.events],
-                        "reasons": list(reasons),
-                        **({"new_due_at": new_due_at.isoformat()} if new_due_at else {}),
-                    },
+                    details=recorded.audit_details,
                 ),
             )
         return await self._view_row(await self.load_row(code), user)
@@ -511,32 +453,11 @@ class DossierService:
             raise NotFound(f"Không tìm thấy hồ sơ mã {code}.")
         return row
 
-    def state_of(self, row: dict, p: Procedure) -> DossierState:
-        return DossierState(
-            status=Status(row["status"]),
-            step_roles=tuple(s.role for s in p.workflow),
-            due_at=row["due_at"],
-            step=row["step"],
-            supplements=row["supplements"],
-            resume_status=Status(row["resume_status"]) if row["resume_status"] else None,
-            apologized=row["apologized"],
-            outcome=Outcome(row["outcome"]) if row["outcome"] else None,
-            signatures=frozenset(filter(None, row["signatures"].split(","))),
-            fee_due=row["fee_due"],
-            paid=row["paid"],
-        )
-
     def actor_for(self, row: dict, user: UserView | None) -> LifecycleActor:
         if user is None:
             return LifecycleActor("anonymous")
-        return LifecycleActor(
-            role=user.role.value,
-            is_owner=user.role is Role.CITIZEN and row["applicant_id"] == user.id,
-            holds_step=bool(row["step_unit"])
-            and user.unit_code == row["step_unit"]
-            and user.role.value == row["step_role"],
-            at_receiving_unit=user.unit_code == row["receiving_unit"],
-        )
+        owner = user.role is Role.CITIZEN and row["applicant_id"] == user.id
+        return actor_at(row, user.role.value, user.unit_code, is_owner=owner)
 
     @staticmethod
     def _actor(user: UserView, ip: str) -> audit.Actor:
@@ -585,7 +506,7 @@ class DossierService:
 
     async def _view_row(self, row: dict, user: UserView | None) -> dict[str, Any]:
         p = self.catalogue.get(row["procedure_code"])
-        state = self.state_of(row, p)
+        state = state_of(row, p)
         history = await audit.dossier_history(row["code"])
         now = self.clock.now()
         open_ = not state.status.is_terminal and state.status is not Status.RESOLVED

@@ -1,0 +1,165 @@
+"""What a dossier's transition writes, computed without I/O from the row as stored: the new
+values of the dossier row, whether the open workflow step closes, the step that opens, and
+the details of its audit entry.
+
+The portal applies a ``Recorded`` in one transaction per action (app/services/dossiers.py);
+the simulator applies thousands of them to rows held in memory and writes them in batches
+(app/simulation). Both therefore record a dossier's life identically: the same state machine,
+calendar, deadlines, workflow steps and audit entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.domain.calendar import WorkingCalendar, classify
+from app.domain.directory import Directory
+from app.domain.lifecycle import (
+    Action,
+    Actor,
+    Command,
+    DossierState,
+    Outcome,
+    Refusal,
+    Status,
+    Transition,
+    apply,
+)
+from procedures.schema import Procedure
+
+#: Statuses that end the unit's work on a dossier: its resolution time is fixed then.
+CLOSING = frozenset({Status.NOT_RECEIVED, Status.STOPPED, Status.RESOLVED})
+
+
+def state_of(row: dict[str, Any], p: Procedure) -> DossierState:
+    """The lifecycle state held in a dossier row."""
+    return DossierState(
+        status=Status(row["status"]),
+        step_roles=tuple(s.role for s in p.workflow),
+        due_at=row["due_at"],
+        step=row["step"],
+        supplements=row["supplements"],
+        resume_status=Status(row["resume_status"]) if row["resume_status"] else None,
+        apologized=row["apologized"],
+        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        signatures=frozenset(filter(None, row["signatures"].split(","))),
+        fee_due=row["fee_due"],
+        paid=row["paid"],
+    )
+
+
+def actor_at(row: dict[str, Any], role: str, unit_code: str | None, *, is_owner: bool = False) -> Actor:
+    """Who acts on ``row``: an officer of ``role`` at ``unit_code``, or its owner."""
+    return Actor(
+        role=role,
+        is_owner=is_owner,
+        holds_step=bool(row["step_unit"]) and unit_code == row["step_unit"] and role == row["step_role"],
+        at_receiving_unit=unit_code == row["receiving_unit"],
+    )
+
+
+@dataclass(frozen=True)
+class NewStep:
+    """A workflow step the dossier enters (a DossierStep row)."""
+
+    position: int
+    step_key: str
+    unit_code: str
+    role: str
+    handoff: str
+    started_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Recorded:
+    transition: Transition
+    #: Dossier columns → their new values.
+    changes: dict[str, Any]
+    #: The open step ends now (by whoever acts), on time or not against its own due time.
+    close_step: bool
+    new_step: NewStep | None
+    audit_details: dict[str, Any] = field(default_factory=dict)
+
+
+def record(
+    row: dict[str, Any],
+    p: Procedure,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    directory: Directory,
+    *,
+    reasons: tuple[str, ...] = (),
+    new_due_at: datetime | None = None,
+) -> Recorded | Refusal:
+    """The transition of ``row`` by ``action`` at ``now``, and everything it writes."""
+    state = state_of(row, p)
+    due_at = None
+    if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
+        # The time limit starts at reception, and restarts from a complete supplement (Art. 19.4).
+        due_at = calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
+    reasons = tuple(r.strip() for r in reasons if r.strip())
+    result = apply(
+        state,
+        Command(action, actor, now, reasons=reasons, new_due_at=new_due_at, due_at=due_at),
+        calendar,
+    )
+    if isinstance(result, Refusal):
+        return result
+    after = result.after
+    changes: dict[str, Any] = {
+        "status": int(after.status),
+        "step": after.step,
+        "supplements": after.supplements,
+        "resume_status": int(after.resume_status) if after.resume_status else None,
+        "apologized": after.apologized,
+        "due_at": after.due_at,
+        "outcome": after.outcome.value if after.outcome else None,
+        "signatures": ",".join(sorted(after.signatures)),
+        "paid": after.paid,
+        "updated_at": now,
+    }
+    if action is Action.RECEIVE:
+        changes["received_at"] = now
+        changes["original_due_at"] = after.due_at
+    close_step, new_step = False, None
+    if after.step != state.step or action is Action.RECEIVE:
+        close_step = True
+        step = p.workflow[after.step]
+        unit = directory.resolve(step.unit, row["receiving_unit"])
+        new_step = NewStep(
+            position=after.step,
+            step_key=step.key,
+            unit_code=unit.code if unit else "",
+            role=step.role,
+            handoff=step.handoff,
+            started_at=now,
+            due_at=calendar.add_working_hours(now, step.hours),
+        )
+        changes.update(
+            step_unit=unit.code if unit else None,
+            step_role=step.role,
+            step_started_at=now,
+            step_due_at=new_step.due_at,
+        )
+    if after.status in CLOSING and state.status not in CLOSING:
+        changes["finished_at"] = now
+        if after.due_at:
+            changes["timeliness"] = classify(now, after.due_at).value
+    if after.status is Status.RETURNED:
+        changes["returned_at"] = now
+        close_step = True
+    if after.status.is_terminal:
+        changes.update(step_unit=None, step_role=None, step_due_at=None)
+        if action in (Action.REJECT, Action.STOP):
+            close_step = True
+    details = {
+        "events": [e.name for e in result.events],
+        "reasons": list(reasons),
+        **({"new_due_at": new_due_at.isoformat()} if new_due_at else {}),
+    }
+    return Recorded(result, changes, close_step, new_step, details)

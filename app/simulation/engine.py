@@ -1,0 +1,658 @@
+"""The province played forward: a discrete-event simulation (SimPy) of citizens submitting
+dossiers and officers resolving them, through the portal's own rules.
+
+Every change to a dossier goes through ``app.domain.records.record`` — the function the
+live portal's DossierService applies in its transactions — so the simulated history has
+the same states, deadlines (working days, the 15:00 cut-off, Tết), workflow steps, forms
+and audit entries as one made by hand. Officers are SimPy resources: each unit's officers
+of a role serve one task at a time, in office hours only, first come first served; an
+overloaded unit makes dossiers late, a late dossier gets an apology (Form 04) and a worse
+rating.
+
+Randomness is split into streams so that two scenarios see the same citizens (common
+random numbers): the arrivals of a day depend only on (seed, day), and everything about a
+dossier — its procedure, unit, channel, completeness, the officers' effort on it, the
+citizen's delays and rating — only on (seed, its number). Only queueing differs.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+
+import simpy
+
+from app.domain.calendar import WorkingCalendar, classify
+from app.domain.clock import VN_TZ
+from app.domain.directory import Directory, UnitRecord
+from app.domain.dossier_code import make_code
+from app.domain.geography import UnitSpec
+from app.domain.lifecycle import OPEN, Action, Refusal, Status
+from app.domain.names import person_name
+from app.domain.records import actor_at, record
+from app.simulation.model import LogNormal, Model
+from procedures.loader import Catalogue
+from procedures.schema import Procedure
+
+ROLES = ("reception", "specialist", "leader", "clerk")
+ROLE_PREFIX = {"reception": "motcua", "specialist": "chuyenvien", "leader": "lanhdao", "clerk": "vanthu"}
+DAY = 24 * 60
+#: Office hours (the calendar's), in minutes after midnight: counter arrivals fall inside.
+COUNTER_WINDOWS = ((7 * 60 + 30, 11 * 60 + 30), (13 * 60, 17 * 60))
+REASONS = {
+    Action.REQUEST_SUPPLEMENT: ("Bản sao giấy tờ chưa được chứng thực", "Tờ khai thiếu chữ ký"),
+    Action.REJECT: ("Thủ tục không thuộc thẩm quyền tiếp nhận của đơn vị",),
+    Action.REFUSE: ("Không đủ điều kiện theo quy định",),
+    Action.APOLOGIZE: ("Hồ sơ phải xác minh thêm với cơ quan liên quan",),
+}
+
+
+class Sink(Protocol):
+    """Where the history goes: a database writer, or a tally kept in memory."""
+
+    def audit(self, entry: dict[str, Any]) -> None: ...
+
+    def dossier(
+        self, row: dict[str, Any], steps: list[dict[str, Any]], rating: dict[str, Any] | None
+    ) -> None: ...
+
+
+def lognormal(rng: random.Random, d: LogNormal) -> float:
+    return d.median * math.exp(rng.gauss(0.0, d.sigma)) if d.sigma else d.median
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (normal approximation above 50, where it is indistinguishable here)."""
+    if mean <= 0:
+        return 0
+    if mean > 50:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    threshold, k, p = math.exp(-mean), 0, rng.random()
+    while p > threshold:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+@dataclass
+class Pool:
+    """The officers of one role at one unit: a queue served one task per officer at a time."""
+
+    unit: str
+    role: str
+    officers: simpy.Store
+    size: int
+    busy_minutes: float = 0.0
+    tasks: int = 0
+    waited_minutes: float = 0.0
+    longest_queue: int = 0
+
+
+@dataclass
+class Province:
+    """The simulated province: its units, officers, procedures and calendar."""
+
+    directory: Directory
+    units: list[UnitSpec]
+    catalogue: Catalogue
+    calendar: WorkingCalendar
+    level_map: dict[str, str] = field(default_factory=dict)
+    cccd_prefix: str = "015"
+
+    @classmethod
+    def from_fixtures(cls, key: str, calendar: WorkingCalendar, catalogue: Catalogue) -> Province:
+        from app.services.seeding import load_province
+
+        pf, units = load_province(key)
+        directory = Directory(
+            (
+                UnitRecord(
+                    u.code, u.key, u.name, u.kind, u.level, u.parent_code, u.one_stop_name, u.synthetic
+                )
+                for u in units
+            ),
+            pf.level_map,
+            pf.place,
+        )
+        return cls(directory, units, catalogue, calendar, pf.level_map, pf.cccd_prefix)
+
+
+@dataclass
+class Offer:
+    """A procedure and where it can be submitted, with its weight among its level's."""
+
+    procedure: Procedure
+    receivers: list[UnitRecord]
+    weight: float
+
+
+@dataclass
+class Result:
+    """What a run did: counts, queues and officers' utilisation, for the report."""
+
+    start: date
+    days: int
+    seed: int
+    generated: int = 0
+    ended: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+    pools: list[Pool] = field(default_factory=list)
+    working_minutes: float = 0.0
+
+
+class Simulation:
+    def __init__(
+        self,
+        model: Model,
+        province: Province,
+        *,
+        seed: int,
+        start: date,
+        days: int,
+        sink: Sink,
+        sequences: Callable[[str], int] | None = None,
+        first_id: int = 1,
+    ) -> None:
+        self.model, self.province, self.seed = model, province, seed
+        self.start, self.days, self.sink = start, days, sink
+        self.calendar = province.calendar
+        self.origin = datetime.combine(start, time(0), VN_TZ)
+        self.env = simpy.Environment()
+        self.next_id = first_id
+        self._sequences = sequences
+        self._counters: dict[str, int] = {}
+        self._open: dict[str, tuple[dict, list, dict]] = {}
+        self.result = Result(start, days, seed)
+        self.pools = self._pools()
+        self.offers = self._offers()
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def _pools(self) -> dict[tuple[str, str], Pool]:
+        staffing = self.model.staffing
+        pools = {}
+        for unit in self.province.units:
+            for role in ROLES:
+                count = getattr(unit.staffing, role)
+                for override in (staffing.kind.get(unit.kind), staffing.unit.get(unit.key)):
+                    if override is not None and getattr(override, role) is not None:
+                        count = getattr(override, role)
+                if count <= 0:
+                    continue
+                store = simpy.Store(self.env)
+                store.items.extend(
+                    f"{ROLE_PREFIX[role]}.{unit.key}" + (f".{i}" if i > 1 else "")
+                    for i in range(1, count + 1)
+                )
+                pools[(unit.code, role)] = Pool(unit.code, role, store, count)
+        return pools
+
+    def _offers(self) -> dict[str, list[Offer]]:
+        weights = self.model.arrivals.weights
+        by_level: dict[str, list[Offer]] = defaultdict(list)
+        for p in self.province.catalogue:
+            if not p.at_counter:
+                continue
+            receivers = self.province.directory.receiving_units(p.receiving)
+            if receivers:
+                level = self.province.level_map.get(p.level, p.level)
+                by_level[level].append(Offer(p, receivers, weights.get(p.code, 1.0)))
+        return by_level
+
+    # --- time -----------------------------------------------------------------------------
+
+    def at(self, minutes: float | None = None) -> datetime:
+        return self.origin + timedelta(minutes=self.env.now if minutes is None else minutes)
+
+    def minutes(self, moment: datetime) -> float:
+        return (moment - self.origin).total_seconds() / 60
+
+    # --- running --------------------------------------------------------------------------
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> Result:
+        self.env.process(self._arrivals(progress))
+        self.env.run(until=self.days * DAY)
+        for row, steps, rating in self._open.values():  # still open at the end: as they stand
+            self.sink.dossier(row, steps, rating)
+        self.result.pools = sorted(self.pools.values(), key=lambda p: (p.unit, p.role))
+        first, last = self.origin, self.at(self.days * DAY)
+        self.result.working_minutes = self.calendar.working_hours_between(first, last) * 60
+        return self.result
+
+    def _arrivals(self, progress) -> Iterator[simpy.Event]:
+        a = self.model.arrivals
+        levels = [(level, share) for level, share in a.level.items() if self.offers.get(level)]
+        for day in range(self.days):
+            d = self.start + timedelta(days=day)
+            rng = random.Random(f"{self.seed}:day:{d.isoformat()}")
+            working = self.calendar.is_working_day(d)
+            mean = a.per_working_day * a.month[d.month - 1]
+            mean *= a.weekday[d.weekday()] if working else a.day_off_online * self.online_share(day)
+            times = sorted(self._arrival_minute(rng, working) for _ in range(poisson(rng, mean)))
+            for minute in times:
+                yield self.env.timeout(max(0.0, day * DAY + minute - self.env.now))
+                number = self.result.generated
+                self.result.generated += 1
+                self.env.process(self._dossier(number, levels, working))
+            yield self.env.timeout(max(0.0, (day + 1) * DAY - self.env.now))
+            if progress:
+                progress(day + 1, self.days)
+
+    @staticmethod
+    def _arrival_minute(rng: random.Random, working: bool) -> float:
+        if working and rng.random() < 0.85:  # most people come, or click, in office hours
+            lo, hi = COUNTER_WINDOWS[0] if rng.random() < 0.55 else COUNTER_WINDOWS[1]
+            return rng.uniform(lo, hi)
+        return rng.uniform(6 * 60, 23 * 60)
+
+    def online_share(self, day: int) -> float:
+        lo, hi = self.model.arrivals.online_share
+        return lo + (hi - lo) * day / max(1, self.days - 1)
+
+    # --- one dossier ----------------------------------------------------------------------
+
+    def _dossier(self, number: int, levels, working_day: bool) -> Iterator[simpy.Event]:
+        rng = random.Random(f"{self.seed}:dossier:{number}")
+        m, c = self.model, self.model.citizens
+        level = rng.choices([lv for lv, _ in levels], weights=[s for _, s in levels])[0]
+        offers = self.offers[level]
+        offer = rng.choices(offers, weights=[o.weight for o in offers])[0]
+        p, unit = offer.procedure, rng.choice(offer.receivers)
+        minute_of_day = self.env.now % DAY
+        in_hours = working_day and any(lo <= minute_of_day < hi for lo, hi in COUNTER_WINDOWS)
+        online = not in_hours or rng.random() < self.online_share(int(self.env.now // DAY))
+        channel = 2 if online else (3 if rng.random() < m.arrivals.post_share else 1)
+        # Decided now, so that a scenario changes nothing about the citizen.
+        fate = {
+            "rejected": rng.random() < c.rejected_at_intake,
+            "incomplete": rng.random() < c.incomplete,
+            "supplement_later": rng.random() < c.supplement_in_processing,
+            "refused": rng.random() < c.refused,
+            "withdrawn": rng.random() < c.withdrawn,
+            "pays_online": rng.random() < c.pays_online,
+            "rates": rng.random() < c.rates,
+        }
+        row = self._submit(rng, p, unit, channel)
+        code = row["code"]
+        steps: list[dict[str, Any]] = []
+        rating: dict[str, Any] | None = None
+        self._open[code] = (row, steps, rating)
+        waited = 0.0
+
+        def act(action: Action, role: str, unit_code: str | None, who: str, **extra) -> None:
+            self._act(row, steps, p, action, role, unit_code, who, **extra)
+
+        if row["fee_due"] and channel == 2 and fate["pays_online"]:  # the gateway's confirmed callback
+            act(Action.PAY, "system", None, "system")
+        reception = (unit.code, "reception")
+        # Intake at the one-stop unit: the counter, or the online queue.
+        officer, queued = yield from self._work(reception, rng, m.service.reception)
+        waited += queued
+        if fate["rejected"]:
+            act(Action.REJECT, "reception", unit.code, officer, reasons=REASONS[Action.REJECT])
+            self._release(reception, officer)
+            return self._finish(code, rng, fate, p, waited)
+        if fate["incomplete"]:
+            act(
+                Action.REQUEST_SUPPLEMENT,
+                "reception",
+                unit.code,
+                officer,
+                reasons=REASONS[Action.REQUEST_SUPPLEMENT],
+            )
+            self._release(reception, officer)
+            yield self.env.timeout(lognormal(rng, c.supplement_days) * DAY)
+            act(Action.SUPPLEMENT, "citizen", None, row["applicant_cccd"], owner=True)
+            officer, queued = yield from self._work(reception, rng, m.service.reception)
+            waited += queued
+        act(Action.RECEIVE, "reception", unit.code, officer)
+        if row["fee_due"] and not row["paid"] and (channel != 2 or not fate["pays_online"]):
+            act(Action.PAY, "reception", unit.code, officer)
+        self.env.process(self._watch(row, steps, p, unit.code))
+        withdraw_at = rng.randrange(1, max(2, len(p.workflow) - 1)) if fate["withdrawn"] else None
+        holder, holder_pool = officer, reception
+        last = len(p.workflow) - 1
+        position = 0
+        while position < last:
+            # The holder of this step finishes it: forwards, approves or refuses.
+            nxt = position + 1
+            if position == last - 1:
+                refuse = fate["refused"] and row["step_role"] in ("specialist", "leader")
+                act(
+                    Action.REFUSE if refuse else Action.APPROVE,
+                    row["step_role"],
+                    row["step_unit"],
+                    holder,
+                    reasons=REASONS[Action.REFUSE] if refuse else (),
+                )
+            else:
+                act(Action.FORWARD, row["step_role"], row["step_unit"], holder)
+            self._release(holder_pool, holder)
+            position = nxt
+            if position == last:
+                break
+            if withdraw_at == position:
+                yield self.env.timeout(rng.uniform(60, 3 * DAY))
+                act(Action.WITHDRAW, "citizen", None, row["applicant_cccd"], owner=True)
+                who, queued = yield from self._work(reception, rng, m.service.reception)
+                act(Action.STOP, "reception", unit.code, who)
+                self._release(reception, who)
+                return self._finish(code, rng, fate, p, waited)
+            pool_key = (row["step_unit"], row["step_role"])
+            if pool_key not in self.pools:  # a unit without officers of that role: its parent's
+                pool_key = self._fallback(pool_key)
+            effort = self._effort(rng, p, position)
+            if row["step_role"] == "specialist" and rng.random() < m.external.probability:
+                yield self.env.timeout(lognormal(rng, m.external.days) * DAY)
+            holder, queued = yield from self._work(pool_key, rng, None, minutes=effort)
+            holder_pool = pool_key
+            if fate["supplement_later"] and row["step_role"] == "specialist" and not row["supplements"]:
+                act(
+                    Action.REQUEST_SUPPLEMENT,
+                    "specialist",
+                    row["step_unit"],
+                    holder,
+                    reasons=REASONS[Action.REQUEST_SUPPLEMENT],
+                )
+                self._release(holder_pool, holder)
+                yield self.env.timeout(lognormal(rng, c.supplement_days) * DAY)
+                act(Action.SUPPLEMENT, "citizen", None, row["applicant_cccd"], owner=True)
+                holder, queued = yield from self._work(pool_key, rng, None, minutes=effort / 2)
+        # The last step: the result is returned at the one-stop unit.
+        return_key = (row["step_unit"], row["step_role"]) if row["step_unit"] else reception
+        if return_key not in self.pools:
+            return_key = self._fallback(return_key)
+        service = m.service.clerk if return_key[1] == "clerk" else m.service.reception
+        who, queued = yield from self._work(return_key, rng, service)
+        act(Action.RETURN_RESULT, return_key[1], return_key[0], who)
+        self._release(return_key, who)
+        return self._finish(code, rng, fate, p, waited)
+
+    def _fallback(self, key: tuple[str, str]) -> tuple[str, str]:
+        for ancestor in self.province.directory.ancestors(key[0]):
+            if (ancestor.code, key[1]) in self.pools:
+                return (ancestor.code, key[1])
+        raise LookupError(f"no officer of role {key[1]} for unit {key[0]} or above")
+
+    def _effort(self, rng: random.Random, p: Procedure, position: int) -> float:
+        s, step = self.model.service, p.workflow[position]
+        base = {"specialist": s.specialist, "leader": s.leader, "clerk": s.clerk}.get(step.role, s.reception)
+        minutes = lognormal(rng, base)
+        if step.role == "specialist":  # bigger files take longer
+            minutes *= (max(step.hours, 1.0) / 8) ** s.specialist_budget_scale
+        return minutes
+
+    def _work(
+        self, key: tuple[str, str], rng: random.Random, service: LogNormal | None, minutes: float = 0.0
+    ) -> Iterator[simpy.Event]:
+        """Queue for an officer of the pool, then work ``minutes`` of office time; the
+        officer stays held until released by the caller."""
+        pool = self.pools[key]
+        pool.longest_queue = max(pool.longest_queue, len(pool.officers.get_queue) + 1)
+        asked = self.env.now
+        officer = yield pool.officers.get()
+        begun = self.env.now
+        effort = lognormal(rng, service) if service is not None else minutes
+        done = self.calendar.add_working_hours(self.at(begun), effort / 60)
+        yield self.env.timeout(max(0.0, self.minutes(done) - begun))
+        pool.busy_minutes += effort
+        pool.tasks += 1
+        pool.waited_minutes += begun - asked
+        return officer, begun - asked
+
+    def _release(self, key: tuple[str, str], officer: str) -> None:
+        self.pools[key].officers.put(officer)
+
+    def _watch(self, row: dict, steps: list, p: Procedure, receiving: str) -> Iterator[simpy.Event]:
+        """The one-stop unit's watch on a dossier's appointment: at 16:00 on the last working
+        day before it, a dossier still far from its result gets an apology and a new date
+        (Form 04, once); an appointment missed all the same is flagged overdue."""
+        while Status(row["status"]) in OPEN and row["due_at"] is not None:
+            due = row["due_at"]
+            if row["status"] == Status.SUPPLEMENT_REQUESTED:  # the clock is paused
+                yield self.env.timeout(DAY)
+                continue
+            day = due.astimezone(VN_TZ).date() - timedelta(days=1)
+            while not self.calendar.is_working_day(day):
+                day -= timedelta(days=1)
+            check_at = self.minutes(datetime.combine(day, time(16, 0), VN_TZ))
+            if not row["apologized"] and check_at > self.env.now:
+                yield self.env.timeout(check_at - self.env.now)
+                continue  # look again: the appointment may have moved meanwhile
+            if not row["apologized"] and self.at().date() <= day and self._behind(row, p, due):
+                new_due = datetime.combine(
+                    self.calendar.add_working_days(
+                        due.astimezone(VN_TZ).date(), self.model.apology.extra_working_days
+                    ),
+                    due.astimezone(VN_TZ).timetz(),
+                )
+                officer = f"{ROLE_PREFIX['reception']}.{self.province.directory.get(receiving).key}"
+                self._act(
+                    row,
+                    steps,
+                    p,
+                    Action.APOLOGIZE,
+                    "reception",
+                    receiving,
+                    officer,
+                    reasons=REASONS[Action.APOLOGIZE],
+                    new_due_at=new_due,
+                )
+                continue
+            wait = self.minutes(due) - self.env.now
+            if wait > 0:
+                yield self.env.timeout(wait + 1)
+            if row["due_at"] != due:
+                continue
+            if Status(row["status"]) in OPEN and row["status"] != Status.SUPPLEMENT_REQUESTED:
+                row["overdue"] = True
+                self._audit(row, "dossier.overdue", "system", "system", row["status"], row["status"], {})
+            return
+
+    def _behind(self, row: dict, p: Procedure, due: datetime) -> bool:
+        """Whether the steps left, at their budgets, need more office time than remains."""
+        now, cal = self.at(), self.calendar
+        left = sum(s.hours for s in p.workflow[row["step"] + 1 :])
+        if row["step_due_at"] is not None:
+            left += cal.working_hours_between(now, row["step_due_at"])
+        return left > cal.working_hours_between(now, due)
+
+    # --- recording ------------------------------------------------------------------------
+
+    def _submit(self, rng: random.Random, p: Procedure, unit: UnitRecord, channel: int) -> dict[str, Any]:
+        now = self.at()
+        key = f"{unit.code}|{now:%y%m%d}"
+        if key not in self._counters:
+            self._counters[key] = self._sequences(key) if self._sequences else 0
+        self._counters[key] += 1
+        code = str(make_code(unit.code, now, self._counters[key]))
+        name, female = person_name(rng)
+        born = rng.randrange(1950, 2006)
+        century = (0 if born < 2000 else 2) + int(female)
+        cccd = f"{self.province.cccd_prefix}{century}{born % 100:02d}{rng.randrange(10**6):06d}"
+        fee = sum(
+            i.online_amount if channel == 2 and i.online_amount is not None else i.amount
+            for i in p.fee.items
+            if i.per == "case"
+        )
+        row = {
+            "id": self.next_id,
+            "code": code,
+            "procedure_code": p.code,
+            "receiving_unit": unit.code,
+            "channel": channel,
+            "applicant_id": None,
+            "applicant_name": name,
+            "applicant_cccd": cccd,
+            "applicant_phone": f"09{rng.randrange(10**8):08d}",
+            "applicant_email": "",
+            "form": "{}",
+            "status": int(Status.SUBMITTED),
+            "step": 0,
+            "step_unit": unit.code,
+            "step_role": p.workflow[0].role,
+            "step_started_at": None,
+            "step_due_at": None,
+            "due_at": None,
+            "original_due_at": None,
+            "submitted_at": now,
+            "received_at": None,
+            "finished_at": None,
+            "returned_at": None,
+            "timeliness": None,
+            "supplements": 0,
+            "resume_status": None,
+            "apologized": False,
+            "overdue": False,
+            "outcome": None,
+            "signatures": "",
+            "fee_total": fee,
+            "fee_due": fee > 0,
+            "paid": False,
+            "idempotency_key": None,
+            "version": 0,
+            "updated_at": now,
+        }
+        self.next_id += 1
+        who = cccd if channel == 2 else f"{ROLE_PREFIX['reception']}.{unit.key}"
+        self._audit(
+            row,
+            "dossier.submit",
+            who,
+            "citizen" if channel == 2 else "reception",
+            None,
+            1,
+            {"procedure": p.code, "channel": channel, "files": len(p.documents), "fee": fee},
+        )
+        return row
+
+    def _act(
+        self,
+        row,
+        steps,
+        p,
+        action: Action,
+        role: str,
+        unit_code,
+        who: str,
+        *,
+        owner: bool = False,
+        reasons=(),
+        new_due_at=None,
+    ) -> None:
+        now = self.at()
+        actor = actor_at(row, role, unit_code, is_owner=owner)
+        done = record(
+            row,
+            p,
+            action,
+            actor,
+            now,
+            self.calendar,
+            self.province.directory,
+            reasons=reasons,
+            new_due_at=new_due_at,
+        )
+        if isinstance(done, Refusal):  # the simulator must only take allowed actions
+            raise RuntimeError(f"{row['code']}: {action.value} by {role} refused: {done.reason}")
+        if done.close_step and steps and steps[-1]["finished_at"] is None:
+            steps[-1].update(finished_at=now, actor=who, timeliness=classify(now, steps[-1]["due_at"]).value)
+        if done.new_step is not None:
+            s = done.new_step
+            steps.append(
+                {
+                    "dossier_id": row["id"],
+                    "position": s.position,
+                    "step_key": s.step_key,
+                    "unit_code": s.unit_code,
+                    "role": s.role,
+                    "handoff": s.handoff,
+                    "started_at": s.started_at,
+                    "due_at": s.due_at,
+                    "finished_at": None,
+                    "timeliness": None,
+                    "actor": "",
+                }
+            )
+        before = row["status"]
+        row.update(done.changes)
+        row["version"] += 1
+        self._audit(
+            row,
+            f"dossier.{action.value}",
+            who,
+            "citizen" if owner else role,
+            before,
+            row["status"],
+            done.audit_details,
+        )
+
+    def _audit(self, row, action: str, who: str, role: str, before, after, details: dict) -> None:
+        self.sink.audit(
+            {
+                "at": self.at(),
+                "actor_id": None,
+                "actor": who,
+                "actor_role": role,
+                "action": action,
+                "object_type": "dossier",
+                "object_id": row["code"],
+                "dossier_code": row["code"],
+                "status_before": before,
+                "status_after": after,
+                "details": details,
+                "ip": "",
+            }
+        )
+
+    def _finish(self, code: str, rng: random.Random, fate: dict, p: Procedure, waited: float) -> None:
+        row, steps, _ = self._open.pop(code)
+        rating = self._rating(row, rng, waited) if fate["rates"] and row["status"] in (3, 10) else None
+        if rating is not None:
+            self._audit(
+                row,
+                "rating.create",
+                row["applicant_cccd"],
+                "citizen",
+                row["status"],
+                row["status"],
+                {"level": rating["level"], "source": "online"},
+            )
+        self.result.ended += 1
+        self.result.by_status[row["status"]] = self.result.by_status.get(row["status"], 0) + 1
+        self.sink.dossier(row, steps, rating)
+
+    def _rating(self, row: dict, rng: random.Random, waited: float) -> dict[str, Any]:
+        r = self.model.ratings
+        level = rng.choices((4, 3, 2, 1), weights=r.base)[0]
+        late = row["timeliness"] == "late" or row["apologized"]
+        for hit, chance in (
+            (late, r.late),
+            (row["apologized"], r.apology),
+            (row["supplements"] > 0, r.supplement),
+            (waited > r.queue_minutes, r.late / 2),
+        ):
+            if hit and rng.random() < chance:
+                level = max(1, level - 1)
+        now = self.at()
+        return {
+            "dossier_id": row["id"],
+            "dossier_code": row["code"],
+            "unit_code": row["receiving_unit"],
+            "procedure_code": row["procedure_code"],
+            "level": level,
+            "reception_contacts": row["supplements"],
+            "agencies_contacted": 1,
+            "harassment": False,
+            "comment": "",
+            "source": "online" if row["channel"] == 2 else "paper",
+            "rated_by": None,
+            "rated_at": now,
+            "updated_at": now,
+            "revisions": 0,
+        }

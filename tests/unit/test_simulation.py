@@ -1,0 +1,124 @@
+"""The province simulator in memory: deterministic, conserving, and sensible under "what if"."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+import msgspec
+import pytest
+
+from app.domain.lifecycle import TERMINAL, Status
+from app.services.calendar import default_calendar
+from app.simulation.engine import Province, Simulation
+from app.simulation.model import ModelError, Staff, Staffing, load_model
+from procedures.loader import default_catalogue
+
+START = date(2021, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def province():
+    return Province.from_fixtures("yen-bai-2021", default_calendar(), default_catalogue())
+
+
+class Recorder:
+    def __init__(self):
+        self.audits, self.dossiers = [], {}
+
+    def audit(self, entry):
+        self.audits.append(entry)
+
+    def dossier(self, row, steps, rating):
+        assert row["code"] not in self.dossiers, "a dossier delivered twice"
+        self.dossiers[row["code"]] = (dict(row), [dict(s) for s in steps], rating)
+
+    def digest(self) -> str:
+        text = json.dumps([self.audits, sorted(self.dossiers.items())], default=str, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run(province, model=None, *, seed=1, days=8, per_day=120):
+    model = model or load_model("base")
+    model = msgspec.structs.replace(
+        model, arrivals=msgspec.structs.replace(model.arrivals, per_working_day=per_day)
+    )
+    sink = Recorder()
+    result = Simulation(model, province, seed=seed, start=START, days=days, sink=sink).run()
+    return sink, result
+
+
+def test_the_same_seed_gives_the_same_history_and_another_seed_another(province):
+    first, _ = run(province, seed=7)
+    again, _ = run(province, seed=7)
+    other, _ = run(province, seed=8)
+    assert len(first.dossiers) > 500
+    assert first.digest() == again.digest()
+    assert first.digest() != other.digest()
+
+
+def test_every_dossier_ends_once_or_is_still_open_and_follows_the_rules(province):
+    sink, result = run(province, days=15)
+    assert len(sink.dossiers) == result.generated
+    statuses = [Status(row["status"]) for row, _, _ in sink.dossiers.values()]
+    ended = sum(s in TERMINAL for s in statuses)
+    assert ended == result.ended == sum(result.by_status.values()) and 0 < ended < result.generated
+    submits = [a for a in sink.audits if a["action"] == "dossier.submit"]
+    assert len(submits) == result.generated
+    assert [a["at"] for a in sink.audits] == sorted(a["at"] for a in sink.audits)  # in time order
+    for row, steps, rating in sink.dossiers.values():
+        if Status(row["status"]) is Status.RETURNED:
+            assert (
+                row["timeliness"] in ("early", "on_time", "late") and row["finished_at"] <= row["returned_at"]
+            )
+            assert all(s["finished_at"] is not None for s in steps)
+        if rating is not None:
+            assert Status(row["status"]) in (Status.NOT_RECEIVED, Status.RETURNED)
+        assert row["supplements"] <= 1  # Decree 61: at most one supplement request
+        if row["received_at"] is not None:
+            assert row["original_due_at"] is not None and steps[0]["position"] == 0
+    # Some of each of the model's fates happened.
+    actions = {a["action"] for a in sink.audits}
+    assert {
+        "dossier.request_supplement",
+        "dossier.supplement",
+        "dossier.reject",
+        "dossier.return_result",
+        "rating.create",
+    } <= actions
+
+
+def test_more_staff_at_an_overloaded_unit_is_never_slower_there(province):
+    base = load_model("base")
+    police = next(u for u in province.units if u.key == "cong-an" and u.kind == "department")
+    starved = msgspec.structs.replace(base, staffing=Staffing(unit={"cong-an": Staff(specialist=1)}))
+    helped = msgspec.structs.replace(base, staffing=Staffing(unit={"cong-an": Staff(specialist=3)}))
+    for seed in (1, 2, 3):
+        slow, slow_result = run(province, starved, seed=seed, days=10, per_day=400)
+        fast, fast_result = run(province, helped, seed=seed, days=10, per_day=400)
+        assert slow_result.generated == fast_result.generated  # the same citizens (common random numbers)
+        pool = {(p.unit, p.role): p for p in slow_result.pools}[(police.code, "specialist")]
+        more = {(p.unit, p.role): p for p in fast_result.pools}[(police.code, "specialist")]
+        assert pool.size == 1 and more.size == 3
+        assert pool.waited_minutes / pool.tasks > 60  # overloaded indeed
+        assert more.waited_minutes / max(1, more.tasks) <= pool.waited_minutes / pool.tasks
+        late = lambda sink: sum(  # noqa: E731
+            1
+            for row, steps, _ in sink.dossiers.values()
+            if any(s["unit_code"] == police.code and s["timeliness"] == "late" for s in steps)
+        )
+        assert late(fast) <= late(slow)
+
+
+def test_model_files_are_checked(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "base.toml"\n[citizens]\nincomplete = 1.5\n', encoding="utf-8")
+    with pytest.raises(ModelError, match="incomplete"):
+        load_model(bad)
+    loop = tmp_path / "loop.toml"
+    loop.write_text('extends = "loop.toml"\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ModelError, match="extends itself"):
+        load_model(loop)
+    assert load_model("more-staff").staffing.kind["district"].reception == 5
+    assert load_model("more-staff").arrivals == load_model("base").arrivals

@@ -180,6 +180,144 @@ def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
         uvicorn.run("app.asgi:app", host=host, port=port, log_level="warning", access_log=False)
 
 
+def _pct(value: float | None, half: float | None = None) -> str:
+    from app.domain.text import vn_number
+
+    if value is None:
+        return "—"
+    text = vn_number(round(value * 100, 2), 2) + "%"
+    return text if half is None or half != half else f"{text} ± {vn_number(round(half * 100, 2), 2)}"
+
+
+def _print_comparison(sides, province, seeds: list[int], start, days: int) -> None:
+    from app.domain.text import vn_number
+    from app.simulation.scenarios import busiest_units
+
+    names = "AB"
+    for letter, side in zip(names, sides, strict=False):
+        click.echo(f"Kịch bản {letter}: {side.model.name}")
+    click.echo(
+        f"{days} ngày từ {start:%d/%m/%Y}, {len(seeds)} lần chạy (seed {seeds[0]}–{seeds[-1]}),"
+        " cùng luồng ngẫu nhiên cho hai kịch bản; ± là nửa khoảng tin cậy 95 %.\n"
+    )
+    rows = [
+        ("Hồ sơ tiếp nhận", lambda s: s.province(lambda c: c.received), "n"),
+        ("Tỷ lệ đúng hạn (766, chỉ số 2.1)", lambda s: s.province(lambda c: c.in_time_rate), "%"),
+        ("Tỷ lệ trực tuyến (766, chỉ số 3.3)", lambda s: s.province(lambda c: c.online_rate), "%"),
+        ("Hài lòng (phiếu đánh giá)", lambda s: s.province(lambda c: c.satisfaction_rate), "%"),
+        (
+            "Hài lòng trong giải quyết (766, chỉ số 5.3)",
+            lambda s: s.province(lambda c: c.processing_satisfaction),
+            "%",
+        ),
+        ("Điểm 766 — chỉ số 2.1 (tối đa 20)", lambda s: s.points("2.1"), "p"),
+        ("Điểm 766 — chỉ số 3.3 (tối đa 6)", lambda s: s.points("3.3"), "p"),
+        ("Điểm 766 — chỉ số 5.3 (tối đa 6)", lambda s: s.points("5.3"), "p"),
+    ]
+    click.echo(f"{'Toàn tỉnh':44}" + "".join(f"{'Kịch bản ' + n:>24}" for n in names[: len(sides)]))
+    for label, measure, kind in rows:
+        cells = []
+        for side in sides:
+            mean, half = measure(side)
+            if kind == "%":
+                cells.append(_pct(mean, half))
+            else:
+                places = 0 if kind == "n" else 2
+                tail = "" if half != half else f" ± {vn_number(round(half, places), places)}"
+                cells.append(vn_number(round(mean, places), places) + tail)
+        click.echo(f"{label:44}" + "".join(f"{c:>24}" for c in cells))
+    click.echo(
+        "\nĐơn vị bận nhất: hiệu suất cán bộ (vai trò bận nhất), chờ trung bình, hàng đợi dài nhất, đúng hạn"
+    )
+    for code in busiest_units(sides, province):
+        unit = province.directory.get(code)
+        lines = [side.unit(code, unit.name if unit else code) for side in sides]
+        click.echo(f"  {lines[0].name}")
+        for letter, line in zip(names, lines, strict=False):
+            wait, queue = vn_number(line.wait_minutes[0], 0), vn_number(line.longest_queue[0], 0)
+            click.echo(
+                f"    {letter}: {_pct(*line.utilisation):>18}  chờ {wait:>6} phút"
+                f"  hàng đợi {queue:>4}  đúng hạn {_pct(*line.in_time)}"
+            )
+
+
+@main.command()
+@click.option("--from", "start", default="2021-01-01", show_default=True, help="First simulated day.")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option(
+    "--scenario", "model_name", default="base", show_default=True, help="Model file (fixtures/simulation)."
+)
+@click.option("--vs", "other", default=None, help="Compare with this model in memory (no database).")
+@click.option(
+    "--seeds", default=3, show_default=True, type=click.IntRange(1, 10), help="Runs per scenario for --vs."
+)
+@click.option("--in-memory", is_flag=True, help="Do not write the history; print the figures only.")
+@click.option("--schema", is_flag=True, help="Print the model files' JSON Schema and stop.")
+def simulate(
+    start: str,
+    days: int,
+    seed: int,
+    model_name: str,
+    other: str | None,
+    seeds: int,
+    in_memory: bool,
+    schema: bool,
+) -> None:
+    """Play the province forward: a history of dossiers through the portal's own rules."""
+    import json as json_lib
+    from datetime import date
+
+    from app.services.calendar import default_calendar
+    from app.simulation.engine import Province
+    from app.domain.text import vn_number
+    from app.simulation.model import load_model
+    from app.simulation.model import schema as model_schema
+    from app.simulation.scenarios import compare, run_in_memory
+    from procedures.loader import default_catalogue
+
+    if schema:
+        click.echo(json_lib.dumps(model_schema(), ensure_ascii=False, indent=2))
+        return
+    try:
+        first = date.fromisoformat(start)
+        models = [load_model(model_name)] + ([load_model(other)] if other else [])
+    except ValueError as error:  # a bad date or a bad model file (ModelError is a ValueError)
+        raise click.BadParameter(str(error)) from None
+    if len({m.province for m in models}) > 1:
+        raise click.BadParameter("the two scenarios simulate different provinces")
+    try:
+        province = Province.from_fixtures(models[0].province, default_calendar(), default_catalogue())
+    except Exception as error:  # noqa: BLE001 (a missing or broken province file)
+        raise click.ClickException(str(error)) from None
+    if other:
+        runs = list(range(seed, seed + seeds))
+        with click.progressbar(length=len(runs) * 2, label="Mô phỏng hai kịch bản", file=sys.stderr) as bar:
+            sides = compare(models, province, runs, first, days, progress=lambda: bar.update(1))
+        _print_comparison(sides, province, runs, first, days)
+        return
+    if in_memory:
+        import time as time_lib
+
+        began = time_lib.perf_counter()
+        run = run_in_memory(models[0], province, seed, first, days)
+        elapsed = time_lib.perf_counter() - began
+        c = run.tally.province
+        click.echo(
+            f"{models[0].name}: {days} ngày từ {first:%d/%m/%Y}, seed {seed} (trong bộ nhớ, không ghi CSDL)"
+        )
+        click.echo(
+            f"  {vn_number(run.result.generated)} hồ sơ, {vn_number(run.tally.audits)} sự kiện nhật ký"
+            f" trong {vn_number(elapsed, 1)} s ({vn_number(run.result.generated / elapsed, 0)} hồ sơ/s)"
+        )
+        click.echo(
+            f"  Đúng hạn (766, 2.1): {_pct(c.in_time_rate)} · trực tuyến: {_pct(c.online_rate)}"
+            f" · hài lòng: {_pct(c.satisfaction_rate)} · đang xử lý cuối kỳ: {vn_number(c.open)}"
+        )
+        return
+    raise click.ClickException("writing the simulated history into the database arrives with the bulk writer")
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")

@@ -57,8 +57,16 @@ class WorkingCalendar:
     cutoff: time = time(15, 0)
     #: Some commune units count Saturday mornings; off by default [U].
     saturday_is_working: bool = False
+    #: Answers already worked out (the calendar is immutable; the simulator asks millions of times).
+    _known: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def is_working_day(self, d: date) -> bool:
+        known = self._known.get(d)
+        if known is None:
+            known = self._known[d] = self._is_working_day(d)
+        return known
+
+    def _is_working_day(self, d: date) -> bool:
         year = self.overrides.get(d.year, YearOverrides())
         if d in year.working_days:
             return True

@@ -35,6 +35,11 @@ class Directory:
         for u in self.units:
             kids[u.parent_code].append(u)
         self._children = kids
+        self._by_kind: dict[str, list[UnitRecord]] = defaultdict(list)
+        for u in self.units:
+            self._by_kind[u.kind].append(u)
+        #: The directory never changes once built: workflow selectors resolve once per unit.
+        self._resolved: dict[tuple[str, str], UnitRecord | None] = {}
 
     def __len__(self) -> int:
         return len(self.units)
@@ -59,7 +64,7 @@ class Directory:
         return code == ancestor_code or any(a.code == ancestor_code for a in self.ancestors(code))
 
     def of_kind(self, kind: str) -> list[UnitRecord]:
-        return [u for u in self.units if u.kind == kind]
+        return list(self._by_kind.get(kind, ()))
 
     def receiving_units(self, selectors: Iterable[str]) -> list[UnitRecord]:
         """The one-stop units that receive a procedure whose ``receiving`` kinds are given.
@@ -83,6 +88,12 @@ class Directory:
 
     def resolve(self, selector: str, receiving_code: str) -> UnitRecord | None:
         """The unit a workflow selector names for a dossier received at ``receiving_code``."""
+        key = (selector, receiving_code)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(selector, receiving_code)
+        return self._resolved[key]
+
+    def _resolve(self, selector: str, receiving_code: str) -> UnitRecord | None:
         receiving = self.by_code.get(receiving_code)
         if receiving is None:
             return None

@@ -251,8 +251,10 @@ class Simulation:
         return rng.uniform(6 * 60, 23 * 60)
 
     def online_share(self, day: int) -> float:
+        """The share grows through each calendar year, from the model's start to its end value."""
         lo, hi = self.model.arrivals.online_share
-        return lo + (hi - lo) * day / max(1, self.days - 1)
+        d = self.start + timedelta(days=day)
+        return lo + (hi - lo) * (d.timetuple().tm_yday - 1) / 364
 
     # --- one dossier ----------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ class Arrivals(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     )
     #: Relative weight of a procedure inside its level (default 1).
     weights: dict[str, Annotated[float, msgspec.Meta(ge=0)]] = msgspec.field(default_factory=dict)
-    #: Online share at the start and at the end of the simulated span (linear between),
+    #: Online share on 1 January and on 31 December (linear between),
     #: among procedures offered online.
     online_share: tuple[Share, Share] = (0.15, 0.3)
     #: Share submitted by post (bưu chính công ích).

@@ -14,7 +14,7 @@ apologised (at most once), outcome (approved / refused), signatures, paid.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -175,6 +175,14 @@ class Policy:
     require_signatures: bool = False
 
 
+def _evolve(state: DossierState, **changes: Any) -> DossierState:
+    """``dataclasses.replace`` without its introspection (the simulator calls this millions
+    of times); DossierState has no derived fields, so copying its attributes is enough."""
+    new = object.__new__(DossierState)
+    new.__dict__.update(state.__dict__, **changes)
+    return new
+
+
 def _state(reason: str) -> Refusal:
     return Refusal(RefusalKind.STATE, reason)
 
@@ -308,7 +316,7 @@ def apply(
             if command.due_at is None:
                 return Refusal(RefusalKind.INPUT, "Thiếu ngày hẹn trả kết quả.")
             return done(
-                replace(st, status=Status.RECEIVED, resume_status=None, due_at=command.due_at),
+                _evolve(st, status=Status.RECEIVED, resume_status=None, due_at=command.due_at),
                 Event("form.issued", {"form": "01"}),
                 Event("clock.started"),
             )
@@ -316,14 +324,14 @@ def apply(
             if not command.reasons:
                 return Refusal(RefusalKind.INPUT, "Phải nêu rõ lý do từ chối tiếp nhận (Mẫu 03).")
             return done(
-                replace(st, status=Status.NOT_RECEIVED, resume_status=None),
+                _evolve(st, status=Status.NOT_RECEIVED, resume_status=None),
                 Event("form.issued", {"form": "03", "reasons": list(command.reasons)}),
             )
         case Action.REQUEST_SUPPLEMENT:
             if not command.reasons:
                 return Refusal(RefusalKind.INPUT, "Phải liệt kê đầy đủ các nội dung cần bổ sung (Mẫu 02).")
             return done(
-                replace(
+                _evolve(
                     st,
                     status=Status.SUPPLEMENT_REQUESTED,
                     supplements=st.supplements + 1,
@@ -334,22 +342,22 @@ def apply(
             )
         case Action.SUPPLEMENT:
             resume = st.resume_status or Status.SUBMITTED
-            after = replace(st, status=resume, resume_status=None)
+            after = _evolve(st, status=resume, resume_status=None)
             if resume is not Status.SUBMITTED:
                 # Decree 61/2018 Art. 19.4: the time limit restarts from the complete dossier.
                 if command.due_at is None:
                     return Refusal(RefusalKind.INPUT, "Thiếu thời hạn giải quyết tính lại sau khi bổ sung.")
-                after = replace(after, due_at=command.due_at)
+                after = _evolve(after, due_at=command.due_at)
             return done(after, Event("supplement.received"), Event("clock.restarted"))
         case Action.FORWARD:
             nxt = st.step + 1
             return done(
-                replace(st, status=Status.PROCESSING, step=nxt),
+                _evolve(st, status=Status.PROCESSING, step=nxt),
                 Event("step.handed_off", {"from": st.step, "to": nxt}),
             )
         case Action.APPROVE:
             return done(
-                replace(st, status=Status.RESOLVED, outcome=Outcome.APPROVED, step=st.last_step),
+                _evolve(st, status=Status.RESOLVED, outcome=Outcome.APPROVED, step=st.last_step),
                 Event("step.handed_off", {"from": st.step, "to": st.last_step}),
                 Event("result.approved"),
             )
@@ -357,15 +365,15 @@ def apply(
             if not command.reasons:
                 return Refusal(RefusalKind.INPUT, "Phải nêu rõ lý do từ chối giải quyết (Mẫu 03).")
             return done(
-                replace(st, status=Status.RESOLVED, outcome=Outcome.REFUSED, step=st.last_step),
+                _evolve(st, status=Status.RESOLVED, outcome=Outcome.REFUSED, step=st.last_step),
                 Event("step.handed_off", {"from": st.step, "to": st.last_step}),
                 Event("form.issued", {"form": "03", "reasons": list(command.reasons)}),
             )
         case Action.REQUEST_PAYMENT:
-            return done(replace(st, status=Status.PAYMENT_REQUESTED), Event("payment.requested"))
+            return done(_evolve(st, status=Status.PAYMENT_REQUESTED), Event("payment.requested"))
         case Action.PAY:
             status = Status.PROCESSING if st.status is Status.PAYMENT_REQUESTED else st.status
-            return done(replace(st, status=status, paid=True), Event("payment.succeeded"))
+            return done(_evolve(st, status=status, paid=True), Event("payment.succeeded"))
         case Action.APOLOGIZE:
             if st.due_at is None or command.new_due_at is None or command.new_due_at <= st.due_at:
                 return Refusal(RefusalKind.INPUT, "Ngày hẹn trả mới phải sau ngày hẹn hiện tại.")
@@ -380,7 +388,7 @@ def apply(
                     "(Nghị định 61/2018, Điều 19)."
                 )
             return done(
-                replace(st, apologized=True, due_at=command.new_due_at),
+                _evolve(st, apologized=True, due_at=command.new_due_at),
                 Event(
                     "form.issued",
                     {
@@ -392,16 +400,16 @@ def apply(
             )
         case Action.SIGN:
             kind = "leader" if command.actor.role == "leader" else "seal"
-            return done(replace(st, signatures=st.signatures | {kind}), Event("result.signed", {"by": kind}))
+            return done(_evolve(st, signatures=st.signatures | {kind}), Event("result.signed", {"by": kind}))
         case Action.RETURN_RESULT:
-            return done(replace(st, status=Status.RETURNED), Event("result.returned"))
+            return done(_evolve(st, status=Status.RETURNED), Event("result.returned"))
         case Action.WITHDRAW:
             never_received = st.status is Status.SUBMITTED or st.resume_status is Status.SUBMITTED
             if never_received:  # nothing to stop
-                return done(replace(st, status=Status.STOPPED), Event("dossier.withdrawn"))
-            return done(replace(st, status=Status.WITHDRAWAL_REQUESTED), Event("withdrawal.requested"))
+                return done(_evolve(st, status=Status.STOPPED), Event("dossier.withdrawn"))
+            return done(_evolve(st, status=Status.WITHDRAWAL_REQUESTED), Event("withdrawal.requested"))
         case Action.STOP:
-            return done(replace(st, status=Status.STOPPED), Event("dossier.stopped"))
+            return done(_evolve(st, status=Status.STOPPED), Event("dossier.stopped"))
     raise AssertionError(f"unhandled action {a}")  # pragma: no cover
 
 

@@ -221,9 +221,12 @@ def _issue(
     else:
         builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     if kind in (Kind.SEAL, Kind.PERSONAL):
+        # emailProtection is what NSS (and so poppler's pdfsig) requires of a document
+        # signer's certificate; without any EKU NSS leaves SEC_ERROR_EXTENSION_NOT_FOUND
+        # behind a successful verification, which pdfsig 22.x reports as a generic error.
         builder = builder.add_extension(
             _key_usage(digital_signature=True, content_commitment=True), critical=True
-        )
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
     elif kind is Kind.OCSP:
         builder = (
             builder.add_extension(_key_usage(digital_signature=True), critical=True)

@@ -40,3 +40,8 @@ class Conflict(ServiceError):
 class Unauthorized(ServiceError):
     status = 401
     title = "Chưa đăng nhập"
+
+
+class Unavailable(ServiceError):
+    status = 503
+    title = "Dịch vụ tạm thời không sẵn sàng"

@@ -45,6 +45,16 @@ AUTHORITIES = ("root", "intermediate", "ocsp", "tsa")
 CRL_PERIOD = timedelta(hours=1)
 CRL_VALIDITY = timedelta(days=1)
 _cache: dict[str, Issued] = {}
+#: The authorities' service certificates, renewed when they expire.
+SERVICES = {"ocsp": Kind.OCSP, "tsa": Kind.TSA}
+AUTHORITY_ORDER = {"root": 0, "intermediate": 1, "ocsp": 2, "tsa": 3}
+
+
+def _valid_at(issued: Issued, moment: datetime) -> bool:
+    cert = issued.certificate
+    return cert.not_valid_before_utc <= moment < cert.not_valid_after_utc
+
+
 #: Officers who sign results hold personal certificates: the leader signs, the clerk seals.
 SIGNING_ROLES = {"leader": "Lãnh đạo", "clerk": "Văn thư"}
 REVOCATION_LABELS = {
@@ -172,18 +182,63 @@ class PkiService:
 
     async def authority(self, name: str) -> Issued:
         key = f"{id(current_engine())}:{name}"  # one hierarchy per database
-        if key in _cache:
-            return _cache[key]
-        row = await PkiCertificate.select().where(PkiCertificate.name == name).first()
-        if row is None:
-            raise LookupError(name)
-        issued = Issued(
+        issued = _cache.get(key)
+        if issued is None or (name in SERVICES and not _valid_at(issued, self.clock.now())):
+            issued = _cache[key] = await self._load_authority(name)
+        return issued
+
+    def _issued(self, row: dict[str, Any]) -> Issued:
+        return Issued(
             Kind(row["kind"]),
             x509.load_der_x509_certificate(bytes(row["cert_der"])),
             self.private_key(row["key_pem"]),
         )
-        _cache[key] = issued
-        return issued
+
+    async def _load_authority(self, name: str) -> Issued:
+        if name not in SERVICES:
+            row = await PkiCertificate.select().where(PkiCertificate.name == name).first()
+            if row is None:
+                raise LookupError(name)
+            return self._issued(row)
+        # The OCSP responder's and the TSA's certificates live 5 years: the one valid at the
+        # portal's clock (which a training session may set in the past), else a new one.
+        now = self.clock.now()
+        rows = (
+            await PkiCertificate.select()
+            .where((PkiCertificate.name == name) | PkiCertificate.name.like(f"{name}@%"))
+            .order_by(PkiCertificate.id, ascending=False)
+        )
+        if not rows:
+            raise LookupError(name)
+        for row in rows:
+            if row["not_before"] <= now < row["not_after"]:
+                return self._issued(row)
+        return await self._renew_service(name)
+
+    async def _renew_service(self, name: str) -> Issued:
+        """A new certificate for the OCSP responder or the TSA; the one it replaces stays,
+        renamed, for the record and for clocks set back into its life."""
+        fresh = create_service(
+            await self.authority("intermediate"), SERVICES[name], self.endpoints, self.clock.now()
+        )
+        async with write_transaction():
+            row = (
+                await PkiCertificate.select(PkiCertificate.id, PkiCertificate.serial)
+                .where(PkiCertificate.name == name)
+                .first()
+            )
+            await PkiCertificate.update({PkiCertificate.name: f"{name}@{row['id']}"}).where(
+                PkiCertificate.id == row["id"]
+            )
+            await self.store(fresh, name=name)
+            await audit.record(
+                self.clock,
+                audit.SYSTEM,
+                AuditEntry(
+                    "pki.renew", "pki", name, details={"old": row["serial"], "new": f"{fresh.serial:x}"}
+                ),
+            )
+        return fresh
 
     async def authorities(self) -> list[dict[str, Any]]:
         rows = (
@@ -195,9 +250,10 @@ class PkiService:
                 PkiCertificate.not_before,
                 PkiCertificate.not_after,
             )
-            .where(PkiCertificate.name.is_not_null())
+            .where(PkiCertificate.name.is_not_null() & PkiCertificate.name.not_like("%@%"))  # not the renewed
             .order_by(PkiCertificate.id)
         )
+        rows.sort(key=lambda r: AUTHORITY_ORDER.get(r["name"], len(AUTHORITY_ORDER)))
         return [
             {
                 "name": r["name"],
@@ -268,11 +324,14 @@ class PkiService:
     async def current(
         self, *, kind: Kind, unit_code: str | None = None, user_id: int | None = None
     ) -> Issued | None:
-        """The newest certificate of a unit (seal) or a person that is neither revoked nor expired."""
+        """The newest certificate of a unit (seal) or a person valid now and not revoked (a
+        clock set back into the past finds the one valid then, or gets a new one)."""
+        now = self.clock.now()
         query = PkiCertificate.select().where(
             (PkiCertificate.kind == kind.value)
             & PkiCertificate.revoked_at.is_null()
-            & (PkiCertificate.not_after > self.clock.now())
+            & (PkiCertificate.not_before <= now)
+            & (PkiCertificate.not_after > now)
         )
         query = (
             query.where(PkiCertificate.user_id == user_id)

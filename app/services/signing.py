@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
+from pyhanko.sign.general import SigningError
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 from app.documents.forms import RESULT_LAYOUT, render_artwork
 from app.domain.directory import UnitRecord
 from app.services.accounts import UserView
+from app.services.errors import Unavailable
 from app.services.pki import PkiService
 from signing.pades import (
     Appearance,
@@ -29,6 +34,8 @@ from signing.pades import (
     sign_pdf,
 )
 from signing.pki import Issued, Kind
+
+log = logging.getLogger("portal.signing")
 
 
 @dataclass
@@ -84,9 +91,7 @@ class SigningService:
         spec = SignatureSpec(field_name="ChuKyCoQuan", reason=reason, location=place)
         signer = CachedKeySigner(issued, chain)
         stamper = CachedKeyTimeStamper(tsa, chain, at + timedelta(seconds=1))
-        return await asyncio.to_thread(
-            lambda: asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at))
-        )
+        return await _signed(lambda: asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at)))
 
     async def sign(
         self, pdf: bytes, *, as_seal: bool, issued: Issued, display: str, place: str, at: datetime
@@ -110,7 +115,18 @@ class SigningService:
         signer = CachedKeySigner(issued, chain)
         stamper = CachedKeyTimeStamper(tsa, chain, at + timedelta(seconds=1))
 
-        def run() -> bytes:
-            return asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at))
+        return await _signed(lambda: asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at)))
 
-        return await asyncio.to_thread(run)
+
+async def _signed(sign: Callable[[], bytes]) -> bytes:
+    """Run a signature in a worker thread (CPU-bound); a signature pyHanko refuses to make
+    (a certificate or time-stamp that does not validate) is the service's failure, reported
+    clearly and changing nothing."""
+    try:
+        return await asyncio.to_thread(sign)
+    except (SigningError, PathValidationError, PathBuildingError) as exc:
+        log.error("signing failed: %s", exc)
+        raise Unavailable(
+            "Không ký số được: chứng thư số hoặc dịch vụ cấp dấu thời gian không hợp lệ lúc này."
+            " Hồ sơ giữ nguyên trạng thái; vui lòng báo quản trị hệ thống."
+        ) from exc

@@ -28,6 +28,7 @@ TITLES = {
     422: "Dữ liệu không hợp lệ",
     429: "Quá nhiều yêu cầu",
     500: "Lỗi hệ thống",
+    503: "Dịch vụ tạm thời không sẵn sàng",
 }
 DETAILS = {
     400: "Yêu cầu không hợp lệ.",

@@ -3,8 +3,6 @@ independently by poppler's pdfsig (trusting the simulated root through an NSS da
 and qpdf; tampering, appending, revocation and untrusted roots each give their verdict."""
 
 import asyncio
-import shutil
-import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -41,13 +39,12 @@ from signing.pki import (
     ocsp_respond,
 )
 from signing.verify import Indication, verify_pdf
-from tests.conftest import IN_CI
+from tests.pdfsig import nss_trusting, pdfsig, qpdf_ok
 
 SIGNED_AT = datetime(2021, 3, 15, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hà Nội
 ENDPOINTS = Endpoints("http://127.0.0.1:8000")
 # pdfsig judges certificates at the machine's own time, so the test PKI spans 2021 to today.
 VALID_DAYS = 3600
-TOOLS = all(shutil.which(t) for t in ("pdfsig", "qpdf", "certutil"))
 
 
 @pytest.fixture(scope="module")
@@ -211,42 +208,24 @@ def test_leader_and_seal_signatures_pass_at_b_lt(pki, signed):
 
 @pytest.fixture(scope="module")
 def nssdb(pki, tmp_path_factory):
-    if not TOOLS:
-        if IN_CI:
-            pytest.fail("pdfsig, qpdf or certutil missing")
-        pytest.skip("poppler-utils, qpdf and libnss3-tools are needed; `make test` installs them")
-    db = tmp_path_factory.mktemp("nssdb")
-    root_pem = db / "root.pem"
-    root_pem.write_bytes(pki["root"].pem)
-    env = {"HOME": str(db)}
-    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True, env=env)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{db}", "-n", "Root mo phong", "-t", "C,C,C", "-i", str(root_pem)],
-        check=True,
-        env=env,
-    )
-    return db
+    return nss_trusting(pki["root"].pem, tmp_path_factory.mktemp("nssdb"))
 
 
 def test_pdfsig_and_qpdf_agree(signed, nssdb, tmp_path):
-    """poppler checks both signatures' digests and CMS independently; qpdf the structure.
+    """poppler checks both signatures' digests and CMS and, trusting only the simulated root
+    through its NSS database, both chains; qpdf the structure.
 
-    Open (issue 4, item 7): with the simulated root in its NSS database, pdfsig still answers
-    "Unknown issue with Certificate or corrupted data" for our chain; until that is found,
-    this test asserts what pdfsig does confirm and records what it says of the chain.
+    NSS verifies for certificateUsageEmailSigner, so the leader's and the seal's certificates
+    carry the emailProtection EKU: without any EKU, NSS's successful verification leaves
+    SEC_ERROR_EXTENSION_NOT_FOUND set, which pdfsig (22.x reads PORT_GetError(), not the
+    result) reported as "Unknown issue with Certificate or corrupted data".
     """
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(signed)
-    out = subprocess.run(
-        ["pdfsig", "-nssdir", str(nssdb), "-no-ocsp", str(path)],
-        capture_output=True,
-        text=True,
-        env={"HOME": str(nssdb)},
-    ).stdout
+    out = pdfsig(signed, nssdb, tmp_path)
     assert out.count("Signature Validation: Signature is Valid.") == 2, out
     assert out.count("Signature Type: ETSI.CAdES.detached") == 2, out
+    assert out.count("Certificate Validation: Certificate is Trusted.") == 2, out
     assert "Digest Mismatch" not in out
-    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+    assert qpdf_ok(signed, tmp_path)
 
 
 def test_bytes_altered_after_signing_fail_the_hash(pki, signed):
@@ -621,3 +600,57 @@ async def test_b_lta_is_selectable(backend, clock):
     report = await verify_pdf(pdf, [root], now=clock.now())
     assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
     assert [s.pades_level for s in report.signatures] == ["B-LTA", "B-LTA"]
+
+
+async def test_pdfsig_trusts_every_kind_of_signed_output(backend, tmp_path):
+    """Forms sealed at reception, the result signed by leader and seal, the province's
+    report: each through the app, each checked by pdfsig trusting only the portal's root.
+    pdfsig judges certificates at the machine's time, so this portal's clock is today."""
+    from datetime import datetime
+
+    from app.domain.clock import VN_TZ, ManualClock
+    from tests.conftest import ADMIN_PASSWORD, app_client, bearer, browser_login
+    from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
+
+    clock = ManualClock(datetime.now(VN_TZ).replace(hour=9, minute=0, second=0, microsecond=0))
+    while clock.now().weekday() >= 5:  # a working morning
+        clock.advance(timedelta(days=1))
+    async with app_client(clock, login_rate_per_minute=1000) as client:
+        root = (await client.get("/pki/root.crt")).content
+        nssdb = nss_trusting(
+            x509.load_der_x509_certificate(root).public_bytes(serialization.Encoding.PEM), tmp_path
+        )
+        _, citizen = await _citizen(client)
+        commune = await _commune(client)
+        key = commune["key"]
+        code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+        reception = await bearer(client, f"motcua.{key}")
+        for who, action in ((reception, "receive"), (reception, "forward")):
+            await act(client, code, who, action)
+        await act(client, code, await bearer(client, f"chuyenvien.{key}"), "forward")
+        leader = await bearer(client, f"lanhdao.{key}")
+        await act(client, code, leader, "approve")
+        await act(client, code, leader, "sign")
+        await act(client, code, await bearer(client, f"vanthu.{key}"), "sign")
+        documents = {
+            d["kind"]: d
+            for d in (await client.get(f"/api/v1/dossiers/{code}/documents", headers=citizen)).json()
+        }
+        outputs = {
+            "receipt (Form 01)": (
+                (await client.get(documents["receipt"]["url"], headers=citizen)).content,
+                1,
+            ),
+            "result": ((await client.get(documents["result"]["url"], headers=citizen)).content, 2),
+        }
+        assert (await browser_login(client, "admin", ADMIN_PASSWORD)).status_code == 303
+        period = f"{clock.now().year}-Q{(clock.now().month - 1) // 3 + 1}"
+        outputs["report"] = (
+            (await client.get("/thong-ke/bao-cao.pdf", params={"period": period})).content,
+            1,
+        )
+    for name, (pdf, signatures) in outputs.items():
+        out = pdfsig(pdf, nssdb, tmp_path, f"{name.split()[0]}.pdf")
+        assert out.count("Signature Validation: Signature is Valid.") == signatures, (name, out)
+        assert out.count("Certificate Validation: Certificate is Trusted.") == signatures, (name, out)
+        assert qpdf_ok(pdf, tmp_path), name

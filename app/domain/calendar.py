@@ -59,6 +59,9 @@ class WorkingCalendar:
     saturday_is_working: bool = False
     #: Answers already worked out (the calendar is immutable; the simulator asks millions of times).
     _known: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _day_periods: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def is_working_day(self, d: date) -> bool:
         known = self._known.get(d)
@@ -150,12 +153,17 @@ class WorkingCalendar:
         return total.total_seconds() / 3600
 
     def _periods(self, d: date) -> list[tuple[datetime, datetime]]:
-        if not self.is_working_day(d):
-            return []
-        return [
-            (datetime.combine(d, lo, VN_TZ), datetime.combine(d, hi, VN_TZ))
-            for lo, hi in (MORNING, AFTERNOON)
-        ]
+        periods = self._day_periods.get(d)
+        if periods is None:
+            periods = self._day_periods[d] = (
+                [
+                    (datetime.combine(d, lo, VN_TZ), datetime.combine(d, hi, VN_TZ))
+                    for lo, hi in (MORNING, AFTERNOON)
+                ]
+                if self.is_working_day(d)
+                else []
+            )
+        return periods
 
 
 def overrides_from(entries: Iterable[tuple[int, Iterable[date], Iterable[date]]]) -> dict[int, YearOverrides]:

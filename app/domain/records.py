@@ -31,19 +31,23 @@ from procedures.schema import Procedure
 
 #: Statuses that end the unit's work on a dossier: its resolution time is fixed then.
 CLOSING = frozenset({Status.NOT_RECEIVED, Status.STOPPED, Status.RESOLVED})
+#: Enum members by stored value (a dict look-up; ``Status(n)`` is slow and runs millions of
+#: times when histories are generated).
+_STATUS = {int(s): s for s in Status}
+_OUTCOME = {o.value: o for o in Outcome}
 
 
 def state_of(row: dict[str, Any], p: Procedure) -> DossierState:
     """The lifecycle state held in a dossier row."""
     return DossierState(
-        status=Status(row["status"]),
+        status=_STATUS[row["status"]],
         step_roles=tuple(s.role for s in p.workflow),
         due_at=row["due_at"],
         step=row["step"],
         supplements=row["supplements"],
-        resume_status=Status(row["resume_status"]) if row["resume_status"] else None,
+        resume_status=_STATUS[row["resume_status"]] if row["resume_status"] else None,
         apologized=row["apologized"],
-        outcome=Outcome(row["outcome"]) if row["outcome"] else None,
+        outcome=_OUTCOME[row["outcome"]] if row["outcome"] else None,
         signatures=frozenset(filter(None, row["signatures"].split(","))),
         fee_due=row["fee_due"],
         paid=row["paid"],

@@ -18,6 +18,9 @@ from app.db.tables import AuditEvent
 from app.domain.clock import Clock
 
 GENESIS = "0" * 64
+#: The canonical form's encoder, made once (``json.dumps`` with options builds one per call;
+#: the output is the same, and bulk loads hash millions of events).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 #: Arbitrary constant: the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK = 761_018
 
@@ -63,7 +66,7 @@ def _canonical(row: dict[str, Any]) -> bytes:
         "ip": row["ip"],
         "prev_hash": row["prev_hash"],
     }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return _CANONICAL.encode(payload).encode()
 
 
 def event_hash(row: dict[str, Any]) -> str:

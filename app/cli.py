@@ -480,5 +480,57 @@ def pki_renew(serial: str) -> None:
     )
 
 
+@main.command()
+@click.option("--dossiers", required=True, type=click.IntRange(1, 20_000_000), help="How many dossiers.")
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--from", "start", default="2021-01-01", show_default=True, help="First day of the history.")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660))
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 16), help="Processes making histories."
+)
+@click.option("--batch", default=50_000, show_default=True, type=click.IntRange(1000, 10_000_000))
+def load(dossiers: int, seed: int, start: str, days: int, workers: int, batch: int) -> None:
+    """Fill the database with N realistic dossier histories (bulk inserts; the province must be seeded)."""
+    import time as time_lib
+    from datetime import date
+
+    from app.domain.text import vn_number
+    from app.services.bulk_load import LoadError, SynthesisSpec
+    from app.services.bulk_load import load as bulk_load
+
+    try:
+        spec = SynthesisSpec(dossiers, seed=seed, start=date.fromisoformat(start), days=days)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--from") from None
+    began = time_lib.perf_counter()
+    step = max(1000, dossiers // 50)
+    shown = [0]
+
+    def progress(done: int) -> None:
+        if done - shown[0] >= step or done == dossiers:
+            shown[0] = done
+            rate = done / (time_lib.perf_counter() - began)
+            click.echo(
+                f"  {vn_number(done)} / {vn_number(dossiers)} hồ sơ ({vn_number(rate, 0)} hồ sơ/s)", err=True
+            )
+
+    async def run():
+        await _migrate()
+        return await bulk_load(spec, batch_size=batch, workers=workers, progress=progress)
+
+    try:
+        result, writer = _with_database(run)
+    except LoadError as error:
+        raise click.ClickException(str(error)) from None
+    elapsed = time_lib.perf_counter() - began
+    w = writer.written
+    click.echo(
+        f"Đã nạp {vn_number(w['dossiers'])} hồ sơ, {vn_number(w['steps'])} bước xử lý,"
+        f" {vn_number(w['audit'])} sự kiện nhật ký, {vn_number(w['ratings'])} phiếu đánh giá"
+        f" ({days} ngày từ {spec.start:%d/%m/%Y}, seed {seed}) trong {vn_number(elapsed, 1)} s:"
+        f" {vn_number(w['dossiers'] / elapsed, 0)} hồ sơ/s — {get_settings().database_url}"
+    )
+
+
 if __name__ == "__main__":
     main()

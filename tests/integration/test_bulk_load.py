@@ -1,0 +1,331 @@
+"""A bulk load of synthetic histories, on both databases: what the portal makes of it.
+
+A few thousand dossiers over 2021-01-01 … 2021-04-20 go into a private database of the
+backend's kind (the session's shared one is left alone: an audit chain cannot be
+un-written). The histories are also kept in memory, so each test compares the database
+with what was generated:
+
+- the same seed makes the same rows, another seed other rows, and the rows stored are the
+  rows generated;
+- the audit chain verifies after the load, and after live actions on a loaded dossier
+  through the HTTP API;
+- a live submission after the load gets the next number of the day, not a loaded one's;
+- the dashboard's figures (SQL) equal a recount of the generated histories.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from app.db import engine as db
+from app.db.tables import AuditEvent, Dossier, DossierCounter, DossierStep, Rating
+from app.domain.clock import VN_TZ, ManualClock
+from app.domain.evaluation import SATISFIED_FROM
+from app.domain.periods import Period, parse_period
+from app.services import directory as directory_service
+from app.services.audit import verify_chain
+from app.services.bulk_load import HistoryWriter, SynthesisSpec, load, province_view, synthesize
+from tests.conftest import DEMO_PASSWORD, POSTGRES_URL, SEED_TIME, _TMP, app_client, bearer
+from tests.integration.test_dossier_journey import submit_birth
+
+#: Ends on Wednesday 21/04/2021 at 00:00: the live part of the tests happens that morning.
+SPEC = SynthesisSpec(3000, seed=7, start=date(2021, 1, 1), days=110, late=0.08)
+NOW = datetime(2021, 4, 21, 9, 0, tzinfo=VN_TZ)
+COMPARED = (
+    "id",
+    "status",
+    "receiving_unit",
+    "procedure_code",
+    "channel",
+    "timeliness",
+    "outcome",
+    "submitted_at",
+    "received_at",
+    "finished_at",
+    "due_at",
+    "original_due_at",
+    "returned_at",
+)
+
+
+class Keep:
+    """Hands everything to the writer and keeps a copy."""
+
+    def __init__(self, writer: HistoryWriter) -> None:
+        self.writer = writer
+        self.rows: list[dict] = []
+        self.steps: list[dict] = []
+        self.ratings: list[dict] = []
+        self.audits: list[dict] = []
+
+    def audit(self, entry) -> None:
+        self.audits.append(entry)
+        self.writer.audit(entry)
+
+    def dossier(self, row, steps, rating) -> None:
+        self.rows.append(row)
+        self.steps.extend(steps)
+        if rating is not None:
+            self.ratings.append(rating)
+        self.writer.dossier(row, steps, rating)
+
+
+class Memory:
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.audits: list[dict] = []
+
+    def audit(self, entry) -> None:
+        self.audits.append(entry)
+
+    def dossier(self, row, steps, rating) -> None:
+        self.rows.append((row, steps, rating))
+
+
+async def _private_database(kind: str):
+    if kind == "sqlite":
+        path = _TMP / "bulk-load.sqlite3"
+        path.unlink(missing_ok=True)
+        return db.engine_from_url(f"sqlite:///{path}")
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute("DROP DATABASE IF EXISTS portal_bulk_test")
+        await conn.execute("CREATE DATABASE portal_bulk_test")
+    finally:
+        await conn.close()
+    return db.engine_from_url(POSTGRES_URL.rsplit("/", 1)[0] + "/portal_bulk_test")
+
+
+@pytest.fixture(scope="module")
+async def loaded(backend):
+    """The province seeded into a private database, then SPEC loaded; the backend restored after."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from app.services.seeding import seed
+
+    kind, _ = backend
+    shared = db.current_engine()
+    engine = await _private_database(kind)
+    db.use_engine(engine)
+    await db.start(engine)
+    directory_service.invalidate()
+    try:
+        assert (await run_forwards("portal")).success
+        await seed(
+            ManualClock(SEED_TIME),
+            province="yen-bai-2021",
+            admin_password="x-Admin-2021",
+            demo_password=DEMO_PASSWORD,
+        )
+        before = await AuditEvent.count()
+        kept: list[Keep] = []
+        result, writer = await load(
+            SPEC, batch_size=5000, sink_wrapper=lambda w: kept.append(Keep(w)) or kept[0]
+        )
+        yield kind, kept[0], result, writer, before
+    finally:
+        await db.stop(engine)
+        db.use_engine(shared)
+        directory_service.invalidate()
+
+
+async def test_the_same_seed_makes_the_same_histories_and_another_seed_others(loaded):
+    province = await province_view()
+    small = SynthesisSpec(400, seed=3, start=date(2021, 3, 1), days=30)
+    first, again, other, forked = Memory(), Memory(), Memory(), Memory()
+    synthesize(small, province, first)
+    synthesize(small, province, again)
+    synthesize(SynthesisSpec(400, seed=4, start=date(2021, 3, 1), days=30), province, other)
+    synthesize(small, province, forked, workers=2)  # days made in two processes: the same histories
+    assert len(first.rows) == 400 and first.rows == again.rows and first.audits == again.audits
+    assert forked.rows == first.rows and forked.audits == first.audits
+    assert [r["code"] for r, _, _ in other.rows] != [r["code"] for r, _, _ in first.rows]
+    assert [r["applicant_name"] for r, _, _ in other.rows] != [r["applicant_name"] for r, _, _ in first.rows]
+
+
+async def test_the_rows_stored_are_the_rows_generated(loaded):
+    _, kept, result, writer, _ = loaded
+    assert result.dossiers == SPEC.dossiers == len(kept.rows) == writer.written["dossiers"]
+    stored = {r["code"]: r for r in await Dossier.select()}
+    assert len(stored) == SPEC.dossiers
+    for row in kept.rows[::37]:
+        got = stored[row["code"]]
+        for column in (
+            "id",
+            "status",
+            "receiving_unit",
+            "procedure_code",
+            "channel",
+            "timeliness",
+            "outcome",
+        ):
+            assert got[column] == row[column], (row["code"], column)
+        for column in (
+            "submitted_at",
+            "received_at",
+            "finished_at",
+            "due_at",
+            "original_due_at",
+            "returned_at",
+        ):
+            assert got[column] == row[column], (row["code"], column)
+        assert bool(got["apologized"]) == row["apologized"] and got["supplements"] == row["supplements"]
+    assert await DossierStep.count() == len(kept.steps)
+    assert await Rating.count() == len(kept.ratings)
+    # Every code has the national shape, the receiving unit and the day it was submitted.
+    for row in kept.rows:
+        unit, day, seq = row["code"].rsplit("-", 2)
+        assert unit == row["receiving_unit"] and day == f"{row['submitted_at'].astimezone(VN_TZ):%y%m%d}"
+        assert len(seq) == 4
+    # The mix the dashboards should show: something of everything.
+    statuses = Counter(r["status"] for r in kept.rows)
+    assert {1, 3, 8, 10} <= set(statuses) and statuses[10] > SPEC.dossiers * 0.8
+    assert sum(r["apologized"] for r in kept.rows) > 0 and sum(r["supplements"] for r in kept.rows) > 0
+
+
+async def test_the_audit_chain_verifies_after_the_load_and_after_live_actions(loaded):
+    _, kept, _, writer, before = loaded
+    count, breaks = await verify_chain()
+    assert breaks == [] and count == before + len(kept.audits) == before + writer.written["audit"]
+    # The chain follows time within the load, as the portal would have written it.
+    ats = [e["at"] for e in kept.audits]
+    assert ats == sorted(ats) and ats[-1] < SPEC.until
+
+    # A dossier the load left waiting at a commune's counter goes on through the API.
+    directory = (await province_view()).directory
+    waiting = next(
+        r
+        for r in reversed(kept.rows)
+        if r["status"] == 1 and directory.get(r["receiving_unit"]).kind == "commune"
+    )
+    unit = directory.get(waiting["receiving_unit"])
+    async with app_client(ManualClock(NOW)) as client:
+        officer = await bearer(client, f"motcua.{unit.key}")
+        actions = f"/api/v1/dossiers/{waiting['code']}/actions"
+        received = await client.post(actions, headers=officer, json={"action": "receive"})
+        assert received.status_code == 200, received.text
+        forwarded = await client.post(actions, headers=officer, json={"action": "forward"})
+        assert forwarded.status_code == 200, forwarded.text
+        assert forwarded.json()["status"] == 4
+        history = [h["action"] for h in forwarded.json()["history"]]
+        assert history[0] == "dossier.submit" and history[-2:] == ["dossier.receive", "dossier.forward"]
+        chain = (await client.get("/api/v1/audit/verify", headers=await bearer(client, "kiemtra"))).json()
+    assert chain["intact"] and chain["breaks"] == []
+    assert chain["events"] >= before + len(kept.audits) + 2  # the load's, then the live ones
+
+
+async def test_a_live_submission_after_the_load_takes_the_next_number_of_the_day(loaded):
+    _, kept, _, _, _ = loaded
+    last_day = f"{(SPEC.until - timedelta(days=1)):%y%m%d}"
+    # The commune that received the most birth registrations on the load's last day.
+    codes = [
+        r["code"]
+        for r in kept.rows
+        if r["procedure_code"] == "1.001193" and r["code"].split("-")[1] == last_day
+    ]
+    assert codes, "the load made no birth registration on its last day"
+    unit_code = Counter(c.rsplit("-", 2)[0] for c in codes).most_common(1)[0][0]
+    highest = max(int(c.rsplit("-", 1)[1]) for c in codes if c.startswith(unit_code))
+    loaded_today = max(
+        int(r["code"].rsplit("-", 1)[1])
+        for r in kept.rows
+        if r["code"].startswith(f"{unit_code}-{last_day}-")
+    )
+    assert highest == loaded_today
+    counter = await DossierCounter.select().where(DossierCounter.key == f"{unit_code}|{last_day}").first()
+    assert counter["last"] == loaded_today
+    from app.db.tables import User
+
+    citizen = await User.select(User.username).where(User.role == "citizen").order_by(User.id).first()
+    evening = SPEC.until - timedelta(hours=2)  # 22:00 on the load's last day
+    async with app_client(ManualClock(evening)) as client:
+        headers = await bearer(client, citizen["username"])
+        submitted = await submit_birth(client, headers, unit_code)
+        assert submitted.status_code == 201, submitted.text
+        assert submitted.json()["code"] == f"{unit_code}-{last_day}-{loaded_today + 1:04d}"
+
+
+def _recount(rows: list[dict], ratings: dict[int, int], start: datetime, end: datetime, as_of: datetime):
+    """The summary's figures from the generated rows, one dossier at a time."""
+    c = Counter()
+    for r in rows:
+        received, finished = r["received_at"], r["finished_at"]
+        in_time = "late" if r["apologized"] or r["supplements"] > 1 else r["timeliness"]
+        if received is not None and start <= received < end:
+            c["received"] += 1
+            c["received_online"] += r["channel"] == 2
+        ended_here = finished is not None and start <= finished < end
+        if ended_here and r["outcome"]:
+            c["resolved"] += 1
+            c[in_time] += 1
+            c["refused"] += r["outcome"] == "refused"
+        if ended_here and r["status"] == 8:
+            c["withdrawn"] += 1
+        if ended_here and r["status"] == 3:
+            c["not_received"] += 1
+        if ended_here and received is not None:
+            c["ended"] += 1
+            if r["id"] in ratings:
+                c["rated"] += 1
+                c["satisfied"] += ratings[r["id"]] >= SATISFIED_FROM
+        still_open = (
+            received is not None
+            and received < as_of
+            and (finished is None or finished >= as_of)
+            and r["status"] not in (3, 8)
+        )
+        if still_open:
+            c["open"] += 1
+            c["open_overdue"] += r["due_at"] < as_of and r["status"] not in (5, 6)
+    return c
+
+
+@pytest.mark.parametrize("period", ["2021-Q1", "2021-04 until the load's end"])
+async def test_the_dashboard_figures_equal_a_recount_of_the_histories(loaded, period):
+    from app.services.catalogue import CatalogueService
+    from app.services.stats import StatsService
+    from procedures.loader import default_catalogue
+
+    _, kept, _, _, _ = loaded
+    if period == "2021-Q1":
+        chosen = parse_period(period)
+    else:  # April up to the load's end (the live tests act on loaded dossiers after it)
+        chosen = Period("2021-04", datetime(2021, 4, 1, tzinfo=VN_TZ), SPEC.until)
+    directory = (await province_view()).directory
+    stats = StatsService(ManualClock(SPEC.until), directory, CatalogueService(default_catalogue(), directory))
+    [summary] = await stats.summary(chosen)
+    as_of = min(chosen.end, SPEC.until)
+    ratings = {r["dossier_id"]: r["level"] for r in kept.ratings}
+    expected = _recount(kept.rows, ratings, chosen.start, chosen.end, as_of)
+    names = (
+        "received",
+        "received_online",
+        "resolved",
+        "early",
+        "on_time",
+        "late",
+        "refused",
+        "withdrawn",
+        "not_received",
+        "ended",
+        "open",
+        "open_overdue",
+        "rated",
+        "satisfied",
+    )
+    assert {k: summary[k] for k in names} == {k: expected[k] for k in names}
+    # Something of everything, so that a wrong column or condition would show.
+    assert all(expected[k] > 0 for k in ("early", "on_time", "late", "refused", "open", "rated"))
+    if period != "2021-Q1":
+        assert expected["open_overdue"] > 0
+    else:
+        assert expected["withdrawn"] > 0
+    # By unit: the units' figures add up to the province's.
+    by_unit = await stats.summary(chosen, group="unit")
+    assert sum(u["received"] for u in by_unit) == summary["received"]
+    assert sum(u["late"] for u in by_unit) == summary["late"]

@@ -172,6 +172,7 @@ def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
     demo_password = _demo_password()
     report = _seed(province or settings.province, admin_password, demo_password)
     _print_accounts(report, admin_password, demo_password, generated)
+    _demo_history(province or settings.province)
     click.echo(f"\nCổng Dịch vụ công: http://{host}:{port}/   (Ctrl+C để dừng)\n")
     sys.stdout.flush()
     if not no_serve:
@@ -315,7 +316,105 @@ def simulate(
             f" · hài lòng: {_pct(c.satisfaction_rate)} · đang xử lý cuối kỳ: {vn_number(c.open)}"
         )
         return
-    raise click.ClickException("writing the simulated history into the database arrives with the bulk writer")
+    run, written, summary = _with_database(
+        lambda: _simulate_into_database(models[0], province, seed, first, days)
+    )
+    _print_written(models[0], run, written, summary, first, days)
+
+
+async def _simulate_into_database(model, province, seed: int, first, days: int):
+    """Simulate into the configured database, then read the span's figures as the dashboards do."""
+    from datetime import datetime, time, timedelta
+
+    from app.db.tables import Setting, Unit
+    from app.domain.clock import VN_TZ, ManualClock
+    from app.domain.periods import Period
+    from app.services.catalogue import CatalogueService
+    from app.services.directory import load_directory
+    from app.services.stats import Scope, StatsService
+    from app.simulation.runs import run_into_database
+    from procedures.loader import default_catalogue
+
+    await _migrate()
+    seeded = await Setting.select(Setting.value).where(Setting.key == "province").first()
+    if not await Unit.count() or (seeded and seeded["value"] != model.province):
+        key = model.province
+        raise click.ClickException(
+            f"Cơ sở dữ liệu chưa có tỉnh {key}: chạy `portal seed --province {key}` trước."
+        )
+    with click.progressbar(length=days, label="Mô phỏng", file=sys.stderr) as bar:
+        run, written = await run_into_database(
+            model, province, seed, first, days, progress=lambda _: bar.update(1)
+        )
+    start = datetime.combine(first, time(0), VN_TZ)
+    end = start + timedelta(days=days)
+    directory = await load_directory(fresh=True)
+    stats = StatsService(ManualClock(end), directory, CatalogueService(default_catalogue(), directory))
+    rows = await stats.summary(Period(f"{first:%Y-%m-%d}+{days}", start, end), Scope(), "province")
+    return run, written, rows[0] if rows else {}
+
+
+def _print_written(model, run, written: dict[str, int], summary: dict, first, days: int) -> None:
+    from app.domain.text import vn_number, vn_percent
+
+    click.echo(f"{model.name}: {days} ngày từ {first:%d/%m/%Y}, seed {run.seed}, đã ghi vào cơ sở dữ liệu")
+    click.echo(
+        f"  {vn_number(written['dossiers'])} hồ sơ, {vn_number(written['steps'])} bước xử lý,"
+        f" {vn_number(written['ratings'])} phiếu đánh giá, {vn_number(written['audit'])} sự kiện nhật ký"
+    )
+    click.echo("  Kết quả mô phỏng không ký số (văn bản kết quả chưa phát hành trong lịch sử mô phỏng).")
+    n = lambda key: vn_number(summary.get(key, 0))  # noqa: E731
+    pct = lambda key: vn_percent(summary.get(key))  # noqa: E731
+    click.echo(
+        f"  Như trang thống kê: tiếp nhận {n('received')}, đã giải quyết {n('resolved')} (trước hạn"
+        f" {pct('early_pct')}, đúng hạn {pct('on_time_pct')}, trễ hạn {pct('late_pct')}),"
+        f" đúng hạn theo 766 {pct('in_time_pct')}, trực tuyến {pct('online_pct')},"
+        f" hài lòng {pct('satisfaction_pct')}, đang xử lý {n('open')} (quá hạn {n('open_overdue')})"
+    )
+
+
+#: Weeks of simulated history `portal demo` puts behind today on an empty database.
+DEMO_WEEKS = 4
+
+
+def _demo_history(province_key: str) -> None:
+    """A few weeks of the province's life before today, so that queues, dashboards and the
+    audit trail have something in them (only on a database without dossiers)."""
+    from datetime import timedelta
+
+    from app.db.tables import Dossier
+    from app.domain.clock import VN_TZ, clock_from
+    from app.services.calendar import default_calendar
+    from app.simulation.engine import Province
+    from app.simulation.model import load_model
+    from app.simulation.runs import run_into_database
+    from procedures.loader import default_catalogue
+
+    model = load_model("base")
+    if model.province != province_key:
+        return  # the models describe Yên Bái 2021; another province starts empty
+    today = clock_from(get_settings().clock_start).now().astimezone(VN_TZ).date()
+    first, days = today - timedelta(weeks=DEMO_WEEKS), 7 * DEMO_WEEKS
+    province = Province.from_fixtures(province_key, default_calendar(), default_catalogue())
+
+    async def fill():
+        if await Dossier.count():
+            return None
+        click.echo(
+            f"Mô phỏng {DEMO_WEEKS} tuần hoạt động của tỉnh trước hôm nay ({first:%d/%m/%Y} – hôm qua)…"
+        )
+        with click.progressbar(length=days, label="Mô phỏng", file=sys.stderr) as bar:
+            return await run_into_database(model, province, 1, first, days, progress=lambda _: bar.update(1))
+
+    done = _with_database(fill)
+    if done is not None:
+        from app.domain.text import vn_number
+
+        run, written = done
+        open_now = run.tally.province.open
+        click.echo(
+            f"Đã ghi {vn_number(written['dossiers'])} hồ sơ mô phỏng ({vn_number(open_now)} đang xử lý)."
+        )
 
 
 @main.command()

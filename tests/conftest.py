@@ -145,3 +145,21 @@ async def browser_login(client, username: str, password: str = DEMO_PASSWORD):
         data={"username": username, "password": password, "next": "/tai-khoan", "_csrf_token": token},
         follow_redirects=False,
     )
+
+
+async def private_database(kind: str, name: str):
+    """A fresh database of the backend's kind for one module (an audit chain cannot be
+    un-written, so tests that write whole histories keep them out of the shared one)."""
+    if kind == "sqlite":
+        path = _TMP / f"{name}.sqlite3"
+        path.unlink(missing_ok=True)
+        return db.engine_from_url(f"sqlite:///{path}")
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    return db.engine_from_url(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")

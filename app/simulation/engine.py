@@ -215,16 +215,33 @@ class Simulation:
     # --- running --------------------------------------------------------------------------
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> Result:
-        self.env.process(self._arrivals(progress))
-        self.env.run(until=self.days * DAY)
+        for day in self.day_by_day():
+            if progress:
+                progress(day, self.days)
+        return self.finish()
+
+    def day_by_day(self) -> Iterator[int]:
+        """Simulate one day at a time (the caller may write what the day produced)."""
+        self.env.process(self._arrivals())
+        for day in range(1, self.days + 1):
+            self.env.run(until=day * DAY)
+            yield day
+
+    def finish(self) -> Result:
         for row, steps, rating in self._open.values():  # still open at the end: as they stand
             self.sink.dossier(row, steps, rating)
+        self._open.clear()
         self.result.pools = sorted(self.pools.values(), key=lambda p: (p.unit, p.role))
         first, last = self.origin, self.at(self.days * DAY)
         self.result.working_minutes = self.calendar.working_hours_between(first, last) * 60
         return self.result
 
-    def _arrivals(self, progress) -> Iterator[simpy.Event]:
+    @property
+    def sequences_used(self) -> dict[str, int]:
+        """The last dossier number given per unit and day (``unit code|yymmdd``)."""
+        return dict(self._counters)
+
+    def _arrivals(self) -> Iterator[simpy.Event]:
         a = self.model.arrivals
         levels = [(level, share) for level, share in a.level.items() if self.offers.get(level)]
         for day in range(self.days):
@@ -240,8 +257,6 @@ class Simulation:
                 self.result.generated += 1
                 self.env.process(self._dossier(number, levels, working))
             yield self.env.timeout(max(0.0, (day + 1) * DAY - self.env.now))
-            if progress:
-                progress(day + 1, self.days)
 
     @staticmethod
     def _arrival_minute(rng: random.Random, working: bool) -> float:

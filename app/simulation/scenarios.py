@@ -5,26 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
-from app.domain.clock import VN_TZ
-from app.simulation.engine import Province, Result, Simulation
-from app.simulation.figures import Counts, Tally, interval, points_766
+from app.simulation.engine import Province
+from app.simulation.figures import Counts, interval, points_766
 from app.simulation.model import Model
-
-
-@dataclass
-class Run:
-    seed: int
-    result: Result
-    tally: Tally
-
-
-def run_in_memory(model: Model, province: Province, seed: int, start: date, days: int) -> Run:
-    end = datetime.combine(start + timedelta(days=days), time(0), VN_TZ)
-    tally = Tally(end)
-    result = Simulation(model, province, seed=seed, start=start, days=days, sink=tally).run()
-    return Run(seed, result, tally)
+from app.simulation.runs import Run, run_in_memory
 
 
 @dataclass

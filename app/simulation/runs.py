@@ -1,0 +1,73 @@
+"""Running a model: in memory (figures only) or into the configured database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from app.domain.clock import VN_TZ
+from app.simulation.engine import Province, Result, Simulation
+from app.simulation.figures import Tally
+from app.simulation.model import Model
+
+
+@dataclass
+class Run:
+    seed: int
+    result: Result
+    tally: Tally
+
+
+def _end(start: date, days: int) -> datetime:
+    return datetime.combine(start + timedelta(days=days), time(0), VN_TZ)
+
+
+def run_in_memory(model: Model, province: Province, seed: int, start: date, days: int) -> Run:
+    tally = Tally(_end(start, days))
+    result = Simulation(model, province, seed=seed, start=start, days=days, sink=tally).run()
+    return Run(seed, result, tally)
+
+
+class _Both:
+    """Write the history and keep the figures."""
+
+    def __init__(self, writer, tally: Tally) -> None:
+        self.writer, self.tally = writer, tally
+
+    def audit(self, entry) -> None:
+        self.writer.audit(entry)
+        self.tally.audit(entry)
+
+    def dossier(self, row, steps, rating) -> None:
+        self.writer.dossier(row, steps, rating)
+        self.tally.dossier(row, steps, rating)
+
+
+async def run_into_database(
+    model: Model,
+    province: Province,
+    seed: int,
+    start: date,
+    days: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Run, dict[str, int]]:
+    """Simulate and write the history into the configured database: the simulation runs in
+    a thread feeding the bulk writer, which writes each full batch meanwhile."""
+    from app.services.bulk_load import HistoryWriter
+
+    writer = await HistoryWriter.open()
+    tally = Tally(_end(start, days))
+    simulation = Simulation(
+        model,
+        province,
+        seed=seed,
+        start=start,
+        days=days,
+        sink=_Both(writer, tally),
+        sequences=writer.last_sequence,
+        first_id=writer.next_id,
+    )
+    result = await writer.drive(lambda: simulation.run(lambda day, _: progress(day) if progress else None))
+    await writer.finish(simulation.sequences_used)
+    return Run(seed, result, tally), writer.written

@@ -1,0 +1,118 @@
+"""The simulator writing into a database (both kinds): the history passes the audit-chain
+check, the dashboards' SQL shows the figures the run counted in memory, and the portal goes
+on from it — a live officer acts on a simulated dossier still open at the end."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import msgspec
+import pytest
+
+from app.db import engine as db
+from app.db.tables import Dossier
+from app.domain.clock import VN_TZ, ManualClock
+from app.domain.periods import Period
+from app.services import directory as directory_service
+from app.services.audit import verify_chain
+from app.services.calendar import default_calendar
+from app.services.catalogue import CatalogueService
+from app.services.directory import load_directory
+from app.services.stats import Scope, StatsService
+from app.simulation.engine import Province
+from app.simulation.model import load_model
+from app.simulation.runs import run_into_database
+from procedures.loader import default_catalogue
+from tests.conftest import DEMO_PASSWORD, SEED_TIME, app_client, bearer, private_database
+
+START, DAYS = date(2021, 6, 7), 12  # Monday 7 … Friday 18 June 2021
+END = datetime.combine(START + timedelta(days=DAYS), time(0), VN_TZ)
+
+
+@pytest.fixture(scope="module")
+async def simulated(backend):
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from app.services.seeding import seed
+
+    kind, _ = backend
+    shared = db.current_engine()
+    engine = await private_database(kind, "portal_simulation_test")
+    db.use_engine(engine)
+    await db.start(engine)
+    directory_service.invalidate()
+    try:
+        assert (await run_forwards("portal")).success
+        await seed(
+            ManualClock(SEED_TIME),
+            province="yen-bai-2021",
+            admin_password="x-Admin-2021",
+            demo_password=DEMO_PASSWORD,
+        )
+        base = load_model("base")
+        model = msgspec.structs.replace(
+            base, arrivals=msgspec.structs.replace(base.arrivals, per_working_day=150)
+        )
+        province = Province.from_fixtures("yen-bai-2021", default_calendar(), default_catalogue())
+        run, written = await run_into_database(model, province, 5, START, DAYS)
+        yield run, written
+    finally:
+        await db.stop(engine)
+        db.use_engine(shared)
+        directory_service.invalidate()
+
+
+async def test_the_simulated_history_passes_the_audit_chain_check(simulated):
+    run, written = simulated
+    assert written["dossiers"] == run.result.generated > 1000
+    assert written["audit"] == run.tally.audits
+    events, breaks = await verify_chain()
+    assert breaks == [] and events > written["audit"]  # the seed's events, then the simulation's
+
+
+async def test_the_dashboards_show_the_figures_the_run_counted(simulated):
+    run, _ = simulated
+    directory = await load_directory(fresh=True)
+    stats = StatsService(ManualClock(END), directory, CatalogueService(default_catalogue(), directory))
+    [sql] = await stats.summary(
+        Period("span", datetime.combine(START, time(0), VN_TZ), END), Scope(), "province"
+    )
+    counted = run.tally.province
+    for column, mine in (
+        ("received", counted.received),
+        ("received_online", counted.online),
+        ("resolved", counted.resolved),
+        ("late", counted.late),
+        ("ended", counted.ended),
+        ("ended_in_time", counted.ended_in_time),
+        ("open", counted.open),
+        ("open_overdue", counted.open_overdue),
+        ("rated", counted.rated),
+        ("satisfied", counted.satisfied),
+        ("dissatisfied", counted.dissatisfied),
+    ):
+        assert sql[column] == mine, column
+    assert sql["in_time_pct"] == round(100 * counted.in_time_rate, 2)
+    assert 0 < counted.open < counted.received and counted.resolved > 0.9 * counted.received
+
+
+async def test_a_live_officer_takes_over_a_simulated_dossier(simulated):
+    monday = datetime.combine(START + timedelta(days=DAYS + 3), time(9), VN_TZ)  # 21/6 09:00
+    waiting = await (
+        Dossier.select(Dossier.code, Dossier.step_unit, Dossier.step_role)
+        .where((Dossier.status == 4) & (Dossier.step_role == "specialist"))
+        .first()
+    )
+    assert waiting is not None, "a dossier still with a specialist at the end"
+    from app.db.tables import Unit
+
+    unit = await Unit.select(Unit.key).where(Unit.code == waiting["step_unit"]).first()
+    async with app_client(ManualClock(monday)) as client:
+        officer = await bearer(client, f"chuyenvien.{unit['key']}")
+        moved = await client.post(
+            f"/api/v1/dossiers/{waiting['code']}/actions", headers=officer, json={"action": "forward"}
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["current_step"]["role"] == "leader"
+    events, breaks = await verify_chain()
+    assert breaks == []

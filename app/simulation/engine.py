@@ -163,6 +163,7 @@ class Simulation:
         self.calendar = province.calendar
         self.origin = datetime.combine(start, time(0), VN_TZ)
         self.env = simpy.Environment()
+        self._at_minutes, self._at_moment = 0.0, self.origin
         self.next_id = first_id
         self._sequences = sequences
         self._counters: dict[str, int] = {}
@@ -207,7 +208,10 @@ class Simulation:
     # --- time -----------------------------------------------------------------------------
 
     def at(self, minutes: float | None = None) -> datetime:
-        return self.origin + timedelta(minutes=self.env.now if minutes is None else minutes)
+        minutes = self.env.now if minutes is None else minutes
+        if minutes != self._at_minutes:  # many calls share one instant
+            self._at_minutes, self._at_moment = minutes, self.origin + timedelta(minutes=minutes)
+        return self._at_moment
 
     def minutes(self, moment: datetime) -> float:
         return (moment - self.origin).total_seconds() / 60
@@ -410,9 +414,13 @@ class Simulation:
         """Queue for an officer of the pool, then work ``minutes`` of office time; the
         officer stays held until released by the caller."""
         pool = self.pools[key]
-        pool.longest_queue = max(pool.longest_queue, len(pool.officers.get_queue) + 1)
+        store = pool.officers
         asked = self.env.now
-        officer = yield pool.officers.get()
+        if store.items and not store.get_queue:  # an officer is free: no need to queue
+            officer = store.items.pop(0)
+        else:
+            pool.longest_queue = max(pool.longest_queue, len(store.get_queue) + 1)
+            officer = yield store.get()
         begun = self.env.now
         effort = lognormal(rng, service) if service is not None else minutes
         done = self.calendar.add_working_hours(self.at(begun), effort / 60)
@@ -423,7 +431,11 @@ class Simulation:
         return officer, begun - asked
 
     def _release(self, key: tuple[str, str], officer: str) -> None:
-        self.pools[key].officers.put(officer)
+        store = self.pools[key].officers
+        if store.get_queue:  # someone waits: SimPy hands the officer over
+            store.put(officer)
+        else:
+            store.items.append(officer)
 
     def _watch(self, row: dict, steps: list, p: Procedure, receiving: str) -> Iterator[simpy.Event]:
         """The one-stop unit's watch on a dossier's appointment: at 16:00 on the last working

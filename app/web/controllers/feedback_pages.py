@@ -131,26 +131,16 @@ class FeedbackPagesController(Controller):
         self, request: Request, code: FromPath[str], feedback: NamedDependency[FeedbackService]
     ) -> Redirect:
         form = await request.form()
-        try:
-            await feedback.assign(
-                code, AssignInput(str(form.get("username", ""))), request.scope["user"], client_ip(request)
-            )
-        except ServiceError as exc:
-            return _back(code, error=exc.detail)
-        return _back(code, notice="Đã phân công cán bộ trả lời.")
+        spec = AssignInput(str(form.get("username", "")))
+        return await _then_back(request, code, feedback.assign, spec, "Đã phân công cán bộ trả lời.")
 
     @post("/{code:str}/tra-loi")
     async def answer(
         self, request: Request, code: FromPath[str], feedback: NamedDependency[FeedbackService]
     ) -> Redirect:
         form = await request.form()
-        try:
-            await feedback.answer(
-                code, AnswerInput(str(form.get("answer", ""))), request.scope["user"], client_ip(request)
-            )
-        except ServiceError as exc:
-            return _back(code, error=exc.detail)
-        return _back(code, notice="Đã gửi câu trả lời tới công dân.")
+        spec = AnswerInput(str(form.get("answer", "")))
+        return await _then_back(request, code, feedback.answer, spec, "Đã gửi câu trả lời tới công dân.")
 
     @post("/{code:str}/danh-gia")
     async def rate_answer(
@@ -160,10 +150,16 @@ class FeedbackPagesController(Controller):
         satisfied = form.get("satisfied")
         if satisfied not in ("1", "0"):
             return _back(code, error="Chọn hài lòng hoặc không hài lòng với câu trả lời.")
-        try:
-            await feedback.rate_answer(
-                code, SatisfactionInput(satisfied == "1"), request.scope["user"], client_ip(request)
-            )
-        except ServiceError as exc:
-            return _back(code, error=exc.detail)
-        return _back(code, notice="Cảm ơn ông/bà đã đánh giá câu trả lời.")
+        spec = SatisfactionInput(satisfied == "1")
+        return await _then_back(
+            request, code, feedback.rate_answer, spec, "Cảm ơn ông/bà đã đánh giá câu trả lời."
+        )
+
+
+async def _then_back(request: Request, code: str, step, spec, notice: str) -> Redirect:
+    """Do one step of the feedback's handling; back to its page with the outcome either way."""
+    try:
+        await step(code, spec, request.scope["user"], client_ip(request))
+    except ServiceError as exc:
+        return _back(code, error=exc.detail)
+    return _back(code, notice=notice)

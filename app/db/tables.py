@@ -101,7 +101,9 @@ class Dossier(Table, tablename="dossier"):
     due_at = Timestamptz(null=True, default=None)
     original_due_at = Timestamptz(null=True, default=None)
     submitted_at = Timestamptz()
-    received_at = Timestamptz(null=True, default=None)
+    # The statistics' periods: received_at is indexed; finished_at leads the composite index
+    # dossier_finished_received (finished_at, received_at) of migration 0008.
+    received_at = Timestamptz(null=True, default=None, index=True)
     finished_at = Timestamptz(null=True, default=None)
     returned_at = Timestamptz(null=True, default=None)
     timeliness = Varchar(length=10, null=True, default=None)

@@ -293,18 +293,18 @@ class StatsService:
         )
         agencies = await self._raw(
             f"""
-            SELECT d.receiving_unit AS unit, u.level AS level, COUNT(*) AS dossiers,
+            SELECT u.code AS unit, u.level AS level, COUNT(*) AS dossiers,
               AVG({i1}) AS i1, AVG({i2}) AS i2, AVG({i3}) AS i3, AVG({i4}) AS i4, AVG({i7}) AS i7,
               SUM(CASE WHEN st.handed_out = 0 THEN 1 ELSE 0 END) AS in_unit,
               SUM(CASE WHEN d.channel = 2 THEN 1 ELSE 0 END) AS online,
               SUM(CASE WHEN d.channel = 2 AND {EFFECTIVE} = 'late' THEN 1 ELSE 0 END) AS late_online
             FROM dossier d
-            JOIN unit u ON u.code = d.receiving_unit
+            JOIN unit u ON u.code = {self.sql.unindexed("d.receiving_unit")}
             LEFT JOIN rating r ON r.dossier_id = d.id
             LEFT JOIN ({steps}) st ON st.dossier_id = d.id
             WHERE {self._evaluated(period)}{where}
-            GROUP BY d.receiving_unit, u.level
-            ORDER BY d.receiving_unit
+            GROUP BY u.code, u.level
+            ORDER BY u.code
             """,
             params,
         )

@@ -80,17 +80,34 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 
 @dataclass
-class Pool:
-    """The officers of one role at one unit: a queue served one task per officer at a time."""
+class PoolFigures:
+    """What one pool of officers did: the part of a run's result that outlives the run."""
 
     unit: str
     role: str
-    officers: simpy.Store
     size: int
     busy_minutes: float = 0.0
     tasks: int = 0
     waited_minutes: float = 0.0
     longest_queue: int = 0
+
+
+@dataclass
+class Pool(PoolFigures):
+    """The officers of one role at one unit: a queue served one task per officer at a time."""
+
+    officers: simpy.Store | None = None
+
+    def figures(self) -> PoolFigures:
+        return PoolFigures(
+            self.unit,
+            self.role,
+            self.size,
+            self.busy_minutes,
+            self.tasks,
+            self.waited_minutes,
+            self.longest_queue,
+        )
 
 
 @dataclass
@@ -141,7 +158,7 @@ class Result:
     generated: int = 0
     ended: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
-    pools: list[Pool] = field(default_factory=list)
+    pools: list[PoolFigures] = field(default_factory=list)
     working_minutes: float = 0.0
 
 
@@ -190,7 +207,7 @@ class Simulation:
                     f"{ROLE_PREFIX[role]}.{unit.key}" + (f".{i}" if i > 1 else "")
                     for i in range(1, count + 1)
                 )
-                pools[(unit.code, role)] = Pool(unit.code, role, store, count)
+                pools[(unit.code, role)] = Pool(unit.code, role, count, officers=store)
         return pools
 
     def _offers(self) -> dict[str, list[Offer]]:
@@ -235,7 +252,7 @@ class Simulation:
         for row, steps, rating in self._open.values():  # still open at the end: as they stand
             self.sink.dossier(row, steps, rating)
         self._open.clear()
-        self.result.pools = sorted(self.pools.values(), key=lambda p: (p.unit, p.role))
+        self.result.pools = [p.figures() for p in sorted(self.pools.values(), key=lambda p: (p.unit, p.role))]
         first, last = self.origin, self.at(self.days * DAY)
         self.result.working_minutes = self.calendar.working_hours_between(first, last) * 60
         return self.result

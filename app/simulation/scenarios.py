@@ -3,7 +3,10 @@ numbers: the same citizens arrive with the same needs), compared with 95 % inter
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -59,6 +62,15 @@ class Side:
         )
 
 
+#: What forked workers read (set before the pool forks: a Province does not pickle cheaply).
+_shared: dict[str, object] = {}
+
+
+def _run_forked(index: int, seed: int) -> tuple[int, Run]:
+    models, province, start, days = (_shared[k] for k in ("models", "province", "start", "days"))
+    return index, run_in_memory(models[index], province, seed, start, days)
+
+
 def compare(
     models: list[Model],
     province: Province,
@@ -66,14 +78,34 @@ def compare(
     start: date,
     days: int,
     progress: Callable[[], None] | None = None,
+    workers: int = 0,
 ) -> list[Side]:
+    """Every (model, seed) run, on ``workers`` processes (default: one per core); the runs
+    are independent, so where they run changes nothing in what they produce."""
     sides = [Side(m) for m in models]
-    for seed in seeds:
-        for side in sides:
-            side.runs.append(run_in_memory(side.model, province, seed, start, days))
+    jobs = [(i, seed) for seed in seeds for i in range(len(models))]
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        done = (_run_here(models, province, start, days, i, seed) for i, seed in jobs)
+        for index, run in done:
+            sides[index].runs.append(run)
             if progress:
                 progress()
+    else:
+        _shared.update(models=models, province=province, start=start, days=days)
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for index, run in pool.map(_run_forked, *zip(*jobs, strict=True)):
+                sides[index].runs.append(run)
+                if progress:
+                    progress()
+    for side in sides:
+        side.runs.sort(key=lambda r: r.seed)
     return sides
+
+
+def _run_here(models, province, start, days, index: int, seed: int) -> tuple[int, Run]:
+    return index, run_in_memory(models[index], province, seed, start, days)
 
 
 def busiest_units(sides: list[Side], province: Province, limit: int = 12) -> list[str]:

@@ -122,3 +122,20 @@ def test_model_files_are_checked(tmp_path):
         load_model(loop)
     assert load_model("more-staff").staffing.kind["district"].reception == 5
     assert load_model("more-staff").arrivals == load_model("base").arrivals
+
+
+def test_scenario_runs_in_parallel_give_what_they_give_one_by_one(province):
+    from app.simulation.scenarios import compare
+
+    base = load_model("base")
+    small = msgspec.structs.replace(base, arrivals=msgspec.structs.replace(base.arrivals, per_working_day=60))
+    more = msgspec.structs.replace(small, staffing=load_model("more-staff").staffing)
+    serial = compare([small, more], province, [1, 2], START, 5, workers=1)
+    forked = compare([small, more], province, [1, 2], START, 5, workers=2)
+    for a, b in zip(serial, forked, strict=True):
+        assert [r.seed for r in a.runs] == [r.seed for r in b.runs] == [1, 2]
+        assert [r.tally.province for r in a.runs] == [r.tally.province for r in b.runs]
+        assert [r.result.pools for r in a.runs] == [r.result.pools for r in b.runs]
+    assert (
+        serial[0].runs[0].tally.province.received == serial[1].runs[0].tally.province.received
+    )  # same citizens

@@ -254,6 +254,11 @@ def _print_comparison(sides, province, seeds: list[int], start, days: int) -> No
     "--seeds", default=3, show_default=True, type=click.IntRange(1, 10), help="Runs per scenario for --vs."
 )
 @click.option("--in-memory", is_flag=True, help="Do not write the history; print the figures only.")
+@click.option(
+    "--sign",
+    is_flag=True,
+    help="Sign every approved result for real (leader + seal, ≈ 6 a second): for short runs.",
+)
 @click.option("--schema", is_flag=True, help="Print the model files' JSON Schema and stop.")
 def simulate(
     start: str,
@@ -263,6 +268,7 @@ def simulate(
     other: str | None,
     seeds: int,
     in_memory: bool,
+    sign: bool,
     schema: bool,
 ) -> None:
     """Play the province forward: a history of dossiers through the portal's own rules."""
@@ -317,12 +323,12 @@ def simulate(
         )
         return
     run, written, summary = _with_database(
-        lambda: _simulate_into_database(models[0], province, seed, first, days)
+        lambda: _simulate_into_database(models[0], province, seed, first, days, sign)
     )
     _print_written(models[0], run, written, summary, first, days)
 
 
-async def _simulate_into_database(model, province, seed: int, first, days: int):
+async def _simulate_into_database(model, province, seed: int, first, days: int, sign: bool = False):
     """Simulate into the configured database, then read the span's figures as the dashboards do."""
     from datetime import datetime, time, timedelta
 
@@ -344,7 +350,7 @@ async def _simulate_into_database(model, province, seed: int, first, days: int):
         )
     with click.progressbar(length=days, label="Mô phỏng", file=sys.stderr) as bar:
         run, written = await run_into_database(
-            model, province, seed, first, days, progress=lambda _: bar.update(1)
+            model, province, seed, first, days, progress=lambda _: bar.update(1), sign=sign
         )
     start = datetime.combine(first, time(0), VN_TZ)
     end = start + timedelta(days=days)
@@ -362,7 +368,15 @@ def _print_written(model, run, written: dict[str, int], summary: dict, first, da
         f"  {vn_number(written['dossiers'])} hồ sơ, {vn_number(written['steps'])} bước xử lý,"
         f" {vn_number(written['ratings'])} phiếu đánh giá, {vn_number(written['audit'])} sự kiện nhật ký"
     )
-    click.echo("  Kết quả mô phỏng không ký số (văn bản kết quả chưa phát hành trong lịch sử mô phỏng).")
+    if "signed" in written:
+        click.echo(
+            f"  {vn_number(written['signed'])} kết quả được ký số thật (lãnh đạo, rồi con dấu cơ quan;"
+            " PAdES có dấu thời gian tại thời điểm mô phỏng)."
+        )
+    else:
+        click.echo(
+            "  Kết quả mô phỏng không ký số (không phát hành văn bản kết quả; dùng --sign để ký thật)."
+        )
     n = lambda key: vn_number(summary.get(key, 0))  # noqa: E731
     pct = lambda key: vn_percent(summary.get(key))  # noqa: E731
     click.echo(

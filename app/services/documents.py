@@ -257,32 +257,60 @@ class DocumentService:
         if approver is None:
             raise Conflict("Không xác định được cơ quan ban hành kết quả.")
         at = self.dossiers.clock.now()
-        place = directory.place or ""
         if user.role.value == "leader":
             if user.unit_code != approver.code:
                 raise Forbidden("Chỉ lãnh đạo của cơ quan đã phê duyệt được ký kết quả này.")
-            base = await self._render_result(ctx, unsigned=False)
-            issued = await self.signing.personal(user, approver)
-            signed = await self.signing.sign(
-                base, as_seal=False, issued=issued, display=user.full_name, place=place, at=at
-            )
+            signed = await self._leader_signs(ctx, user, approver, at)
         else:
             if user.unit_code not in (approver.code, approver.parent_code):
                 raise Forbidden("Chỉ văn thư của cơ quan ban hành được đóng dấu (ký số cơ quan).")
             previous = await self._issued_result(row["id"])
             if previous is None:
                 raise Conflict("Kết quả chưa có chữ ký của lãnh đạo.")
-            seal = await self.signing.seal(approver)
-            signed = await self.signing.sign(
-                Path(previous["path"]).read_bytes(),
-                as_seal=True,
-                issued=seal,
-                display=approver.name,
-                place=place,
-                at=at,
-            )
+            signed = await self._seal_applied(Path(previous["path"]).read_bytes(), approver, at)
         stored = self.dossiers.store_issued(signed, f"{code}-ket-qua.pdf")
         return await self.dossiers.transition(code, Action.SIGN, user, ip, issued=stored)
+
+    async def _leader_signs(self, ctx: dict[str, Any], leader: UserView, approver, at) -> bytes:
+        base = await self._render_result(ctx, unsigned=False)
+        issued = await self.signing.personal(leader, approver)
+        place = self.dossiers.directory.place or ""
+        return await self.signing.sign(
+            base, as_seal=False, issued=issued, display=leader.full_name, place=place, at=at
+        )
+
+    async def _seal_applied(self, pdf: bytes, approver, at) -> bytes:
+        seal = await self.signing.seal(approver)
+        place = self.dossiers.directory.place or ""
+        return await self.signing.sign(
+            pdf, as_seal=True, issued=seal, display=approver.name, place=place, at=at
+        )
+
+    async def issue_signed_result(
+        self, code: str, leader: UserView, signed_at: datetime, sealed_at: datetime
+    ) -> None:
+        """The result of a dossier whose signing is already in its history (the simulator's):
+        rendered, signed by its leader and sealed at the recorded times, and attached.
+
+        The PKI's clock must stand at each time (certificates valid then, time-stamps then):
+        the caller's clock is moved, as the simulator's is."""
+        if self.signing is None:
+            raise Conflict("Dịch vụ ký số chưa được cấu hình.")
+        ctx = await self._context(code, None, check=False)
+        row, p = ctx["row"], ctx["procedure"]
+        approver = self.dossiers.directory.get(
+            await self._approving_unit(row["id"], len(p.workflow) - 1) or ""
+        )
+        if approver is None or row["outcome"] != "approved":
+            raise Conflict("Không xác định được kết quả phê duyệt để ký.")
+        clock = self.dossiers.clock
+        clock.set(signed_at)
+        signed = await self._leader_signs(ctx, leader, approver, signed_at)
+        clock.set(sealed_at)
+        sealed = await self._seal_applied(signed, approver, sealed_at)
+        await attach_documents(
+            row["id"], "result", [self.dossiers.store_issued(sealed, f"{code}-ket-qua.pdf")], sealed_at
+        )
 
     async def register(self, unit_code: str, year: int, user: UserView) -> bytes:
         """Form 06 of one receiving unit for one year, numbered from 01."""

@@ -139,6 +139,16 @@ class Province:
         return cls(directory, units, catalogue, calendar, pf.level_map, pf.cccd_prefix)
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A result the simulation signed: the PDF is made and signed for real after the run."""
+
+    code: str
+    leader: str
+    signed_at: datetime
+    sealed_at: datetime
+
+
 @dataclass
 class Offer:
     """A procedure and where it can be submitted, with its weight among its level's."""
@@ -174,8 +184,11 @@ class Simulation:
         sink: Sink,
         sequences: Callable[[str], int] | None = None,
         first_id: int = 1,
+        sign: bool = False,
     ) -> None:
         self.model, self.province, self.seed = model, province, seed
+        #: Sign approved results (leader, then seal); which were signed, by whom and when.
+        self.sign, self.signed = sign, []
         self.start, self.days, self.sink = start, days, sink
         self.calendar = province.calendar
         self.origin = datetime.combine(start, time(0), VN_TZ)
@@ -401,6 +414,8 @@ class Simulation:
                 yield self.env.timeout(lognormal(rng, c.supplement_days) * DAY)
                 act(Action.SUPPLEMENT, "citizen", None, row["applicant_cccd"], owner=True)
                 holder, queued = yield from self._work(pool_key, rng, None, minutes=effort / 2)
+        if self.sign and row["outcome"] == "approved":
+            yield from self._sign(row, steps, p, rng)
         # The last step: the result is returned at the one-stop unit.
         return_key = (row["step_unit"], row["step_role"]) if row["step_unit"] else reception
         if return_key not in self.pools:
@@ -410,6 +425,22 @@ class Simulation:
         act(Action.RETURN_RESULT, return_key[1], return_key[0], who)
         self._release(return_key, who)
         return self._finish(code, rng, fate, p, waited)
+
+    def _sign(self, row: dict, steps: list, p: Procedure, rng: random.Random) -> Iterator[simpy.Event]:
+        """The approving unit's leader signs the result, then its clerk (or its parent's)
+        applies the seal; the documents themselves are signed for real after the run."""
+        m = self.model.service
+        approver = next(s["unit_code"] for s in reversed(steps) if s["position"] == len(p.workflow) - 2)
+        times = []
+        for role, service in (("leader", m.leader), ("clerk", m.clerk)):
+            key = (approver, role) if (approver, role) in self.pools else self._fallback((approver, role))
+            who, _ = yield from self._work(key, rng, service)
+            self._act(row, steps, p, Action.SIGN, role, key[0], who)
+            self._release(key, who)
+            times.append((who, self.at()))
+        self.signed.append(
+            Signed(row["code"], leader=times[0][0], signed_at=times[0][1], sealed_at=times[1][1])
+        )
 
     def _fallback(self, key: tuple[str, str]) -> tuple[str, str]:
         for ancestor in self.province.directory.ancestors(key[0]):

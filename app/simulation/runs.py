@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from app.domain.clock import VN_TZ
-from app.simulation.engine import Province, Result, Simulation
+from app.simulation.engine import Province, Result, Signed, Simulation
 from app.simulation.figures import Tally
 from app.simulation.model import Model
 
@@ -51,9 +52,13 @@ async def run_into_database(
     start: date,
     days: int,
     progress: Callable[[int], None] | None = None,
+    sign: bool = False,
+    settings=None,
 ) -> tuple[Run, dict[str, int]]:
     """Simulate and write the history into the configured database: the simulation runs in
-    a thread feeding the bulk writer, which writes each full batch meanwhile."""
+    a thread feeding the bulk writer, which writes each full batch meanwhile. With ``sign``
+    every approved result is then rendered and signed for real (leader, then seal) at the
+    times the simulation recorded."""
     from app.services.bulk_load import HistoryWriter
 
     writer = await HistoryWriter.open()
@@ -67,7 +72,47 @@ async def run_into_database(
         sink=_Both(writer, tally),
         sequences=writer.last_sequence,
         first_id=writer.next_id,
+        sign=sign,
     )
     result = await writer.drive(lambda: simulation.run(lambda day, _: progress(day) if progress else None))
     await writer.finish(simulation.sequences_used)
-    return Run(seed, result, tally), writer.written
+    written = dict(writer.written)
+    if sign:
+        written["signed"] = await sign_results(simulation.signed, settings)
+    return Run(seed, result, tally), written
+
+
+async def sign_results(signed: list[Signed], settings=None) -> int:
+    """Issue the simulated results as the live portal would: a PDF signed by the leader and
+    sealed, each signature time-stamped at the simulated time (the PKI's clock follows)."""
+    from app.db.tables import User
+    from app.domain.clock import ManualClock
+    from app.services.accounts import UserView
+    from app.services.documents import DocumentService
+    from app.services.dossiers import DossierService
+    from app.services.pki import PkiService
+    from app.services.signing import SigningService
+    from app.settings import get_settings
+
+    if not signed:
+        return 0
+    settings = settings or get_settings()
+    clock = ManualClock(signed[0].signed_at)
+    pki = PkiService.for_settings(clock, settings)
+    documents = DocumentService(
+        await DossierService.for_settings(clock, settings),
+        SigningService(pki, settings.uploads_dir / "artwork", lta=settings.signature_level == "B-LTA"),
+    )
+    leaders: dict[str, UserView] = {}
+    for s in signed:
+        if s.leader not in leaders:
+            # A scenario may staff more leaders than were seeded (lanhdao.<unit>.3): the first signs.
+            first_of_unit = re.sub(r"\.\d+$", "", s.leader)
+            found = (
+                await User.select()
+                .where(User.username.is_in([s.leader, first_of_unit]))
+                .order_by(User.username, ascending=False)
+            )
+            leaders[s.leader] = UserView.from_row(found[0])
+        await documents.issue_signed_result(s.code, leaders[s.leader], s.signed_at, s.sealed_at)
+    return len(signed)

@@ -23,7 +23,9 @@ from app.simulation.engine import Province
 from app.simulation.model import load_model
 from app.simulation.runs import run_into_database
 from procedures.loader import default_catalogue
-from tests.conftest import DEMO_PASSWORD, SEED_TIME, app_client, bearer, private_database
+from app.services.pki import PkiService
+from app.settings import Settings
+from tests.conftest import DEMO_PASSWORD, KEK, SEED_TIME, app_client, bearer, private_database
 
 START, DAYS = date(2021, 6, 7), 12  # Monday 7 … Friday 18 June 2021
 END = datetime.combine(START + timedelta(days=DAYS), time(0), VN_TZ)
@@ -48,6 +50,7 @@ async def simulated(backend):
             province="yen-bai-2021",
             admin_password="x-Admin-2021",
             demo_password=DEMO_PASSWORD,
+            pki=PkiService(ManualClock(SEED_TIME), "http://testserver", KEK),
         )
         base = load_model("base")
         model = msgspec.structs.replace(
@@ -114,5 +117,43 @@ async def test_a_live_officer_takes_over_a_simulated_dossier(simulated):
         )
         assert moved.status_code == 200, moved.text
         assert moved.json()["current_step"]["role"] == "leader"
+    events, breaks = await verify_chain()
+    assert breaks == []
+
+
+async def test_with_sign_the_simulated_results_are_signed_for_real(simulated, tmp_path):
+    """--sign: every approved result gets its PDF, signed by the leader and sealed at the
+    simulated times, verifiable like a live one (and by pdfsig is covered elsewhere)."""
+    from cryptography import x509
+
+    from app.db.tables import DossierDocument, PkiCertificate
+    from signing.verify import Indication, verify_pdf
+
+    base = load_model("base")
+    tiny = msgspec.structs.replace(base, arrivals=msgspec.structs.replace(base.arrivals, per_working_day=15))
+    province = Province.from_fixtures("yen-bai-2021", default_calendar(), default_catalogue())
+    day = date(2021, 6, 28)  # a Monday after the first run
+    settings = Settings(base_url="http://testserver", key_encryption_key=KEK, uploads_dir=tmp_path)
+    run, written = await run_into_database(tiny, province, 9, day, 3, sign=True, settings=settings)
+    assert written["signed"] > 0
+    signed = await Dossier.select(Dossier.id, Dossier.code, Dossier.signatures, Dossier.status).where(
+        (Dossier.signatures == "leader,seal")
+        & (Dossier.submitted_at >= datetime.combine(day, time(0), VN_TZ))
+    )
+    assert len(signed) == written["signed"]
+    document = (
+        await DossierDocument.select()
+        .where((DossierDocument.dossier_id == signed[0]["id"]) & (DossierDocument.kind == "result"))
+        .first()
+    )
+    from pathlib import Path
+
+    pdf = Path(document["path"]).read_bytes()
+    root = await PkiCertificate.select(PkiCertificate.cert_der).where(PkiCertificate.name == "root").first()
+    report = await verify_pdf(
+        pdf, [x509.load_der_x509_certificate(bytes(root["cert_der"]))], now=datetime(2021, 7, 5, tzinfo=VN_TZ)
+    )
+    assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
+    assert [s.is_seal for s in report.signatures] == [False, True]
     events, breaks = await verify_chain()
     assert breaks == []

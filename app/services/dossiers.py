@@ -480,9 +480,9 @@ class DossierService:
         }
         return any(u and self.directory.is_within(u, user.unit_code) for u in units)
 
-    async def public_view(self, code: str) -> dict[str, Any]:
+    async def public_view(self, code: str, row: dict[str, Any] | None = None) -> dict[str, Any]:
         """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status, appointment."""
-        row = await self.load_row(code)
+        row = row or await self.load_row(code)
         p = self.catalogue.get(row["procedure_code"])
         return {
             "code": row["code"],
@@ -495,7 +495,7 @@ class DossierService:
     async def view(self, code: str, user: UserView | None, ip: str = "") -> dict[str, Any]:
         row = await self.load_row(code)
         if not await self.entitled(row, user):
-            return await self.public_view(code)
+            return await self.public_view(code, row)  # the row is loaded already
         async with write_transaction():  # reading personal data is itself an audited act
             await audit.record(
                 self.clock,

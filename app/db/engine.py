@@ -8,7 +8,10 @@ PostgreSQL gets a connection pool, started by the app on startup.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
+import weakref
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -68,11 +71,33 @@ def current_engine() -> Engine:
     return piccolo_conf.DB
 
 
+#: SQLite has one writer at a time: a process's write transactions queue here, in order, rather
+#: than in SQLite's busy handler, which polls with sleeps of up to 100 ms (the lock stays idle
+#: meanwhile) and lets an unlucky waiter run out of its timeout under many concurrent writers.
+_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def _sqlite_write_transaction(engine: SQLiteEngine):
+    if engine.current_transaction.get() is not None:  # nested: the outer one holds the lock
+        async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+            yield transaction
+        return
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_writers.get(loop)
+    if lock is None:
+        lock = _sqlite_writers[loop] = asyncio.Lock()
+    async with lock, engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+        yield transaction
+
+
 def write_transaction():
     """One state change = one transaction (its audit row inside it)."""
     engine = current_engine()
     if isinstance(engine, SQLiteEngine):
-        return engine.transaction(transaction_type=TransactionType.immediate)
+        return _sqlite_write_transaction(engine)
     return engine.transaction()
 
 

@@ -81,3 +81,13 @@ def person_name(rng: random.Random) -> tuple[str, bool]:
     middle = rng.choice(MIDDLE_FEMALE if female else MIDDLE_MALE)
     given = rng.choice(GIVEN_FEMALE if female else GIVEN_MALE)
     return f"{family} {middle} {given}", female
+
+
+def synthetic_applicant(rng: random.Random, cccd_prefix: str) -> tuple[str, str, str]:
+    """A made-up applicant: name, a well-formed CCCD of the province (born 1950–2005), a
+    mobile number."""
+    name, female = person_name(rng)
+    born = rng.randrange(1950, 2006)
+    century = (0 if born < 2000 else 2) + int(female)
+    cccd = f"{cccd_prefix}{century}{born % 100:02d}{rng.randrange(10**6):06d}"
+    return name, cccd, f"09{rng.randrange(10**8):08d}"

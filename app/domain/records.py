@@ -167,3 +167,117 @@ def record(
         **({"new_due_at": new_due_at.isoformat()} if new_due_at else {}),
     }
     return Recorded(result, changes, close_step, new_step, details)
+
+
+# --- histories held in memory (the simulator, the bulk loader) ----------------------------------
+
+
+def case_fee(p: Procedure, channel: int) -> int:
+    """The per-case fees of a procedure (the online amount when submitted online)."""
+    return sum(
+        i.online_amount if channel == 2 and i.online_amount is not None else i.amount
+        for i in p.fee.items
+        if i.per == "case"
+    )
+
+
+def submitted_row(
+    dossier_id: int,
+    code: str,
+    p: Procedure,
+    unit_code: str,
+    channel: int,
+    applicant: tuple[str, str, str],
+    at: datetime,
+) -> dict[str, Any]:
+    """The dossier row a submission creates, as a dict of its columns."""
+    name, cccd, phone = applicant
+    fee = case_fee(p, channel)
+    return {
+        "id": dossier_id,
+        "code": code,
+        "procedure_code": p.code,
+        "receiving_unit": unit_code,
+        "channel": channel,
+        "applicant_id": None,
+        "applicant_name": name,
+        "applicant_cccd": cccd,
+        "applicant_phone": phone,
+        "applicant_email": "",
+        "form": "{}",
+        "status": int(Status.SUBMITTED),
+        "step": 0,
+        "step_unit": unit_code,
+        "step_role": p.workflow[0].role,
+        "step_started_at": None,
+        "step_due_at": None,
+        "due_at": None,
+        "original_due_at": None,
+        "submitted_at": at,
+        "received_at": None,
+        "finished_at": None,
+        "returned_at": None,
+        "timeliness": None,
+        "supplements": 0,
+        "resume_status": None,
+        "apologized": False,
+        "overdue": False,
+        "outcome": None,
+        "signatures": "",
+        "fee_total": fee,
+        "fee_due": fee > 0,
+        "paid": False,
+        "idempotency_key": None,
+        "version": 0,
+        "updated_at": at,
+    }
+
+
+def audit_entry(
+    at: datetime, action: str, who: str, role: str, code: str, before, after, details: dict[str, Any]
+) -> dict[str, Any]:
+    """An audit event about a dossier, as ``audit.record`` would write it (before chaining)."""
+    return {
+        "at": at,
+        "actor_id": None,
+        "actor": who,
+        "actor_role": role,
+        "action": action,
+        "object_type": "dossier",
+        "object_id": code,
+        "dossier_code": code,
+        "status_before": before,
+        "status_after": after,
+        "details": details,
+        "ip": "",
+    }
+
+
+def apply_in_memory(
+    row: dict[str, Any], steps: list[dict[str, Any]], done: Recorded, at: datetime, who: str
+) -> int:
+    """Apply a transition to a row and its steps held in memory, as DossierService does in
+    the database; returns the status before."""
+    if done.close_step and steps and steps[-1]["finished_at"] is None:
+        last = steps[-1]
+        last.update(finished_at=at, actor=who, timeliness=classify(at, last["due_at"]).value)
+    if (s := done.new_step) is not None:
+        steps.append(
+            {
+                "dossier_id": row["id"],
+                "position": s.position,
+                "step_key": s.step_key,
+                "unit_code": s.unit_code,
+                "role": s.role,
+                "handoff": s.handoff,
+                "started_at": s.started_at,
+                "due_at": s.due_at,
+                "finished_at": None,
+                "timeliness": None,
+                "actor": "",
+            }
+        )
+    before = row["status"]
+    row.update(done.changes)
+    row["version"] += 1
+    return before

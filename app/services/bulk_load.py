@@ -47,13 +47,13 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from app.db import engine as db
 from app.db.tables import AuditEvent, Dossier, DossierStep, Rating
-from app.domain.calendar import WorkingCalendar, classify
+from app.domain.calendar import WorkingCalendar
 from app.domain.clock import VN_TZ
 from app.domain.directory import Directory, UnitRecord
 from app.domain.dossier_code import make_code
 from app.domain.lifecycle import Action, Refusal
-from app.domain.names import person_name
-from app.domain.records import actor_at, record
+from app.domain.names import synthetic_applicant
+from app.domain.records import actor_at, apply_in_memory, audit_entry, record, submitted_row
 from app.services.audit import _CHAIN_LOCK, GENESIS, event_hash
 from app.simulation.engine import COUNTER_WINDOWS, REASONS, ROLE_PREFIX
 from app.simulation.model import Model, load_model
@@ -598,74 +598,16 @@ class Synthesizer:
         """One dossier's history from submission to the end (or to ``until``)."""
         m, c, cal, until = self.model, self.model.citizens, self.calendar, self.until
         directory = self.directory
-        name, female = person_name(rng)
-        born = rng.randrange(1950, 2006)
-        century = (0 if born < 2000 else 2) + int(female)
-        cccd = f"{self.cccd_prefix}{century}{born % 100:02d}{rng.randrange(10**6):06d}"
-        fee = sum(
-            i.online_amount if channel == 2 and i.online_amount is not None else i.amount
-            for i in p.fee.items
-            if i.per == "case"
+        row = submitted_row(
+            dossier_id, code, p, unit.code, channel, synthetic_applicant(rng, self.cccd_prefix), t0
         )
-        row: dict[str, Any] = {
-            "id": dossier_id,
-            "code": code,
-            "procedure_code": p.code,
-            "receiving_unit": unit.code,
-            "channel": channel,
-            "applicant_id": None,
-            "applicant_name": name,
-            "applicant_cccd": cccd,
-            "applicant_phone": f"09{rng.randrange(10**8):08d}",
-            "applicant_email": "",
-            "form": "{}",
-            "status": 1,
-            "step": 0,
-            "step_unit": unit.code,
-            "step_role": p.workflow[0].role,
-            "step_started_at": None,
-            "step_due_at": None,
-            "due_at": None,
-            "original_due_at": None,
-            "submitted_at": t0,
-            "received_at": None,
-            "finished_at": None,
-            "returned_at": None,
-            "timeliness": None,
-            "supplements": 0,
-            "resume_status": None,
-            "apologized": False,
-            "overdue": False,
-            "outcome": None,
-            "signatures": "",
-            "fee_total": fee,
-            "fee_due": fee > 0,
-            "paid": False,
-            "idempotency_key": None,
-            "version": 0,
-            "updated_at": t0,
-        }
+        cccd, fee = row["applicant_cccd"], row["fee_total"]
         steps: list[dict[str, Any]] = []
         entries: list[dict[str, Any]] = []
         reception = self.officer("reception", unit.code)
 
         def entry(at: datetime, action: str, who: str, role: str, before, after, details) -> None:
-            entries.append(
-                {
-                    "at": at,
-                    "actor_id": None,
-                    "actor": who,
-                    "actor_role": role,
-                    "action": action,
-                    "object_type": "dossier",
-                    "object_id": code,
-                    "dossier_code": code,
-                    "status_before": before,
-                    "status_after": after,
-                    "details": details,
-                    "ip": "",
-                }
-            )
+            entries.append(audit_entry(at, action, who, role, code, before, after, details))
 
         entry(
             t0,
@@ -735,28 +677,7 @@ class Synthesizer:
             )
             if isinstance(done, Refusal):  # the generator must take allowed actions only
                 raise LoadError(f"{code}: {action.value} by {role} refused: {done.reason}")
-            if done.close_step and steps and steps[-1]["finished_at"] is None:
-                last = steps[-1]
-                last.update(finished_at=at, actor=who, timeliness=classify(at, last["due_at"]).value)
-            if (s := done.new_step) is not None:
-                steps.append(
-                    {
-                        "dossier_id": dossier_id,
-                        "position": s.position,
-                        "step_key": s.step_key,
-                        "unit_code": s.unit_code,
-                        "role": s.role,
-                        "handoff": s.handoff,
-                        "started_at": s.started_at,
-                        "due_at": s.due_at,
-                        "finished_at": None,
-                        "timeliness": None,
-                        "actor": "",
-                    }
-                )
-            before = row["status"]
-            row.update(done.changes)
-            row["version"] += 1
+            before = apply_in_memory(row, steps, done, at, who)
             entry(
                 at,
                 f"dossier.{action.value}",

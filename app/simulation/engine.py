@@ -27,14 +27,14 @@ from typing import Any, Protocol
 
 import simpy
 
-from app.domain.calendar import WorkingCalendar, classify
+from app.domain.calendar import WorkingCalendar
 from app.domain.clock import VN_TZ
 from app.domain.directory import Directory, UnitRecord
 from app.domain.dossier_code import make_code
 from app.domain.geography import UnitSpec
 from app.domain.lifecycle import OPEN, Action, Refusal, Status
-from app.domain.names import person_name
-from app.domain.records import actor_at, record
+from app.domain.names import synthetic_applicant
+from app.domain.records import actor_at, apply_in_memory, audit_entry, record, submitted_row
 from app.simulation.model import LogNormal, Model
 from procedures.loader import Catalogue
 from procedures.schema import Procedure
@@ -548,53 +548,9 @@ class Simulation:
             self._counters[key] = self._sequences(key) if self._sequences else 0
         self._counters[key] += 1
         code = str(make_code(unit.code, now, self._counters[key]))
-        name, female = person_name(rng)
-        born = rng.randrange(1950, 2006)
-        century = (0 if born < 2000 else 2) + int(female)
-        cccd = f"{self.province.cccd_prefix}{century}{born % 100:02d}{rng.randrange(10**6):06d}"
-        fee = sum(
-            i.online_amount if channel == 2 and i.online_amount is not None else i.amount
-            for i in p.fee.items
-            if i.per == "case"
-        )
-        row = {
-            "id": self.next_id,
-            "code": code,
-            "procedure_code": p.code,
-            "receiving_unit": unit.code,
-            "channel": channel,
-            "applicant_id": None,
-            "applicant_name": name,
-            "applicant_cccd": cccd,
-            "applicant_phone": f"09{rng.randrange(10**8):08d}",
-            "applicant_email": "",
-            "form": "{}",
-            "status": int(Status.SUBMITTED),
-            "step": 0,
-            "step_unit": unit.code,
-            "step_role": p.workflow[0].role,
-            "step_started_at": None,
-            "step_due_at": None,
-            "due_at": None,
-            "original_due_at": None,
-            "submitted_at": now,
-            "received_at": None,
-            "finished_at": None,
-            "returned_at": None,
-            "timeliness": None,
-            "supplements": 0,
-            "resume_status": None,
-            "apologized": False,
-            "overdue": False,
-            "outcome": None,
-            "signatures": "",
-            "fee_total": fee,
-            "fee_due": fee > 0,
-            "paid": False,
-            "idempotency_key": None,
-            "version": 0,
-            "updated_at": now,
-        }
+        applicant = synthetic_applicant(rng, self.province.cccd_prefix)
+        row = submitted_row(self.next_id, code, p, unit.code, channel, applicant, now)
+        cccd, fee = row["applicant_cccd"], row["fee_total"]
         self.next_id += 1
         who = cccd if channel == 2 else f"{ROLE_PREFIX['reception']}.{unit.key}"
         self._audit(
@@ -637,28 +593,7 @@ class Simulation:
         )
         if isinstance(done, Refusal):  # the simulator must only take allowed actions
             raise RuntimeError(f"{row['code']}: {action.value} by {role} refused: {done.reason}")
-        if done.close_step and steps and steps[-1]["finished_at"] is None:
-            steps[-1].update(finished_at=now, actor=who, timeliness=classify(now, steps[-1]["due_at"]).value)
-        if done.new_step is not None:
-            s = done.new_step
-            steps.append(
-                {
-                    "dossier_id": row["id"],
-                    "position": s.position,
-                    "step_key": s.step_key,
-                    "unit_code": s.unit_code,
-                    "role": s.role,
-                    "handoff": s.handoff,
-                    "started_at": s.started_at,
-                    "due_at": s.due_at,
-                    "finished_at": None,
-                    "timeliness": None,
-                    "actor": "",
-                }
-            )
-        before = row["status"]
-        row.update(done.changes)
-        row["version"] += 1
+        before = apply_in_memory(row, steps, done, now, who)
         self._audit(
             row,
             f"dossier.{action.value}",
@@ -670,22 +605,7 @@ class Simulation:
         )
 
     def _audit(self, row, action: str, who: str, role: str, before, after, details: dict) -> None:
-        self.sink.audit(
-            {
-                "at": self.at(),
-                "actor_id": None,
-                "actor": who,
-                "actor_role": role,
-                "action": action,
-                "object_type": "dossier",
-                "object_id": row["code"],
-                "dossier_code": row["code"],
-                "status_before": before,
-                "status_after": after,
-                "details": details,
-                "ip": "",
-            }
-        )
+        self.sink.audit(audit_entry(self.at(), action, who, role, row["code"], before, after, details))
 
     def _finish(self, code: str, rng: random.Random, fate: dict, p: Procedure, waited: float) -> None:
         row, steps, _ = self._open.pop(code)

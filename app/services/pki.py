@@ -3,6 +3,7 @@ and the services relying parties call — certificates, CRLs, OCSP, RFC 3161 tim
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,6 +49,8 @@ _cache: dict[str, Issued] = {}
 #: The authorities' service certificates, renewed when they expire.
 SERVICES = {"ocsp": Kind.OCSP, "tsa": Kind.TSA}
 AUTHORITY_ORDER = {"root": 0, "intermediate": 1, "ocsp": 2, "tsa": 3}
+#: One issuance at a time per certificate wanted (per process).
+_issuing: dict[str, asyncio.Lock] = {}
 
 
 def _valid_at(issued: Issued, moment: datetime) -> bool:
@@ -345,8 +348,34 @@ class PkiService:
             kind, x509.load_der_x509_certificate(bytes(row["cert_der"])), self.private_key(row["key_pem"])
         )
 
+    async def seal_of(self, unit: UnitRecord) -> Issued:
+        """The unit's seal certificate valid now, issued on first need."""
+        return await self._current_or_issue(
+            f"seal:{unit.code}",
+            lambda: self.current(kind=Kind.SEAL, unit_code=unit.code),
+            lambda: self.issue_seal(unit),
+        )
+
+    async def personal_of(self, user: UserView, unit: UnitRecord) -> Issued:
+        """The signer's personal certificate valid now, issued on first need."""
+        return await self._current_or_issue(
+            f"personal:{user.id}",
+            lambda: self.current(kind=Kind.PERSONAL, user_id=user.id),
+            lambda: self.issue_personal(user, unit),
+        )
+
+    @staticmethod
+    async def _current_or_issue(key: str, find, issue) -> Issued:
+        # Many requests needing the same new certificate at once (the first receipts of a
+        # morning) wait for one issuance instead of each making its own key.
+        if (found := await find()) is not None:
+            return found
+        async with _issuing.setdefault(key, asyncio.Lock()):
+            return await find() or await issue()
+
     async def issue_seal(self, unit: UnitRecord, actor: audit.Actor = audit.SYSTEM) -> Issued:
-        issued = issue_end_entity(
+        issued = await asyncio.to_thread(  # RSA key generation: off the event loop
+            issue_end_entity,
             await self.authority("intermediate"),
             Kind.SEAL,
             seal_subject(unit),
@@ -359,7 +388,8 @@ class PkiService:
     async def issue_personal(
         self, user: UserView, unit: UnitRecord, actor: audit.Actor = audit.SYSTEM
     ) -> Issued:
-        issued = issue_end_entity(
+        issued = await asyncio.to_thread(
+            issue_end_entity,
             await self.authority("intermediate"),
             Kind.PERSONAL,
             personal_subject(user, unit),

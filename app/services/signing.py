@@ -33,7 +33,7 @@ from signing.pades import (
     SignatureSpec,
     sign_pdf,
 )
-from signing.pki import Issued, Kind
+from signing.pki import Issued
 
 log = logging.getLogger("portal.signing")
 
@@ -47,12 +47,10 @@ class SigningService:
 
     async def personal(self, user: UserView, unit: UnitRecord) -> Issued:
         """The signer's current certificate; one is issued the first time it is needed."""
-        current = await self.pki.current(kind=Kind.PERSONAL, user_id=user.id)
-        return current or await self.pki.issue_personal(user, unit)
+        return await self.pki.personal_of(user, unit)
 
     async def seal(self, unit: UnitRecord) -> Issued:
-        current = await self.pki.current(kind=Kind.SEAL, unit_code=unit.code)
-        return current or await self.pki.issue_seal(unit)
+        return await self.pki.seal_of(unit)
 
     async def revocation(self, signer: Issued) -> Revocation:
         root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]

@@ -251,3 +251,21 @@ async def test_the_admin_page_issues_renews_and_revokes(client, clock):
     assert entry is not None and entry.revocation_date_utc == (clock.now() - timedelta(hours=3)).replace(
         second=0, microsecond=0
     )
+
+
+async def test_a_seal_needed_by_many_requests_at_once_is_issued_once(backend, clock):
+    """The first receipts of a morning all need the unit's seal: one certificate, not one each."""
+    import asyncio
+
+    from app.domain.clock import ManualClock
+    from app.services.directory import load_directory
+    from app.services.pki import PkiService
+    from tests.conftest import KEK
+
+    directory = await load_directory()
+    taken = {r["unit_code"] for r in await PkiCertificate.select(PkiCertificate.unit_code)}
+    unit = next(u for u in reversed(directory.units) if u.kind == "commune" and u.code not in taken)
+    pki = PkiService(ManualClock(clock.now()), "http://testserver", KEK)
+    seals = await asyncio.gather(*(pki.seal_of(unit) for _ in range(8)))
+    assert len({s.serial for s in seals}) == 1
+    assert await PkiCertificate.count().where(PkiCertificate.unit_code == unit.code) == 1

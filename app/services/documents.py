@@ -44,6 +44,9 @@ REASON_ACTIONS = {
     "apology": ("dossier.apologize",),
 }
 
+#: The mark on a form served without a signature.
+UNSIGNED = "Bản điện tử chưa ký số"
+
 
 @dataclass
 class DocumentService:
@@ -79,6 +82,8 @@ class DocumentService:
                 (DossierDocument.dossier_id == ctx["row"]["id"]) & DossierDocument.kind.like("form:%")
             )
         } - {"control_sheet"}
+        if self.signing is not None:
+            sealed_forms.add("control_sheet")  # sealed when downloaded: it grows with every hand-off
         return [
             {
                 "kind": k,
@@ -140,9 +145,17 @@ class DocumentService:
             steps=tuple(step_rows),
             competent_unit=competent.name if competent else "",
             officer=officer,
-            watermark="Bản điện tử chưa ký số",
+            # A form that will be sealed carries no "unsigned copy" mark.
+            watermark="" if self.signing is not None and (render or kind == "control_sheet") else UNSIGNED,
         )
-        return render_form(kind, data)
+        pdf = render_form(kind, data)
+        if kind == "control_sheet" and not render and self.signing is not None:
+            # Form 05 changes with every hand-off: sealed as it stands when it is downloaded.
+            seal = await self.signing.seal(directory.get(row["receiving_unit"]))
+            now = self.dossiers.clock.now()
+            place = directory.place or ""
+            return await self.signing.seal_form(pdf, issued=seal, place=place, at=now, reason="Ký số phiếu")
+        return pdf
 
     #: Which form each action issues (Circular 01/2018 Art. 9).
     FORMS_BY_ACTION = {

@@ -1,43 +1,16 @@
-"""Forms 01–06 and the unsigned result as PDFs: right size, Vietnamese text that round-trips,
+"""Forms 01–06 and the result as PDFs: right size, Vietnamese text that round-trips,
 structurally valid for qpdf, and only for those entitled."""
-
-import shutil
-import subprocess
 
 import pytest
 
-from tests.conftest import IN_CI, bearer
+from tests.conftest import bearer
 from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
-
-POPPLER = shutil.which("pdftotext")
-
-
-def pdf_text(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "doc.pdf"
-    path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(text.split())  # reading order, wrapped lines joined
-
-
-def page_size(pdf: bytes, tmp_path) -> str:
-    path = tmp_path / "info.pdf"
-    path.write_bytes(pdf)
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    return next(line for line in info.splitlines() if line.startswith("Page size")).split(":", 1)[1].strip()
-
-
-def qpdf_ok(pdf: bytes, tmp_path) -> bool:
-    path = tmp_path / "check.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+from tests.pdftools import need_tools, page_size, pdf_text, qpdf_ok
 
 
 @pytest.fixture(autouse=True)
 def _poppler():
-    if not POPPLER:
-        if IN_CI:
-            pytest.fail("poppler-utils is not installed")
-        pytest.skip("poppler-utils is not installed; `make test` installs it")
+    need_tools()
 
 
 async def test_the_forms_of_a_dossier_with_a_supplement_and_a_result(client, clock, tmp_path):
@@ -72,7 +45,7 @@ async def test_the_forms_of_a_dossier_with_a_supplement_and_a_result(client, clo
     assert {d["kind"]: d["signed"] for d in listing} == {
         "receipt": True,
         "supplement_request": True,
-        "control_sheet": False,
+        "control_sheet": True,  # sealed when downloaded
         "result": False,
     }
 

@@ -39,7 +39,7 @@ from signing.pki import (
     ocsp_respond,
 )
 from signing.verify import Indication, verify_pdf
-from tests.pdfsig import nss_trusting, pdfsig, qpdf_ok
+from tests.pdftools import nss_trusting, pdf_text, pdfsig, qpdf_ok
 
 SIGNED_AT = datetime(2021, 3, 15, 3, 0, tzinfo=timezone.utc)  # 10:00 in Hà Nội
 ENDPOINTS = Endpoints("http://127.0.0.1:8000")
@@ -548,7 +548,7 @@ async def test_portal_verify_exits_0_only_for_total_passed(client, backend, tmp_
     assert no.returncode == 1 and "NO_SIGNATURE_FOUND" in out.decode()
 
 
-async def test_forms_are_sealed_by_the_receiving_unit(client, clock):
+async def test_forms_are_sealed_by_the_receiving_unit(client, clock, tmp_path):
     from tests.conftest import bearer
     from tests.integration.test_dossier_journey import _citizen, _commune, act, submit_birth
 
@@ -559,7 +559,7 @@ async def test_forms_are_sealed_by_the_receiving_unit(client, clock):
     docs = {
         d["kind"]: d for d in (await client.get(f"/api/v1/dossiers/{code}/documents", headers=citizen)).json()
     }
-    assert docs["receipt"]["signed"] is True and docs["control_sheet"]["signed"] is False
+    assert docs["receipt"]["signed"] is True and docs["control_sheet"]["signed"] is True
     first = (await client.get(docs["receipt"]["url"], headers=citizen)).content
     second = (await client.get(docs["receipt"]["url"], headers=citizen)).content
     assert first == second  # the issued file, not a new rendering
@@ -567,6 +567,12 @@ async def test_forms_are_sealed_by_the_receiving_unit(client, clock):
     report = await verify_pdf(first, [root], now=clock.now())
     assert report.indication is Indication.TOTAL_PASSED, report.as_dict()
     assert [s.signer for s in report.signatures] == [commune["name"]] and report.signatures[0].is_seal
+    # Form 05 grows with every hand-off: sealed as it stands when downloaded.
+    control = (await client.get(docs["control_sheet"]["url"], headers=citizen)).content
+    report = await verify_pdf(control, [root], now=clock.now())
+    assert report.indication is Indication.TOTAL_PASSED and report.signatures[0].is_seal
+    for pdf in (first, control):  # a sealed form carries no "unsigned copy" mark
+        assert "chưa ký số" not in pdf_text(pdf, tmp_path)
 
 
 async def test_b_lta_is_selectable(backend, clock):

@@ -1,5 +1,5 @@
-"""poppler's pdfsig as an independent validator: an NSS database that trusts one root, and
-the tool's verdict on a PDF (it judges certificates at the machine's own time)."""
+"""Independent PDF tools for the tests: poppler's pdfsig (with an NSS database that trusts one
+root; it judges certificates at the machine's own time), pdftotext and pdfinfo, and qpdf."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 
 from tests.conftest import IN_CI
 
-TOOLS = all(shutil.which(t) for t in ("pdfsig", "qpdf", "certutil"))
+TOOLS = all(shutil.which(t) for t in ("pdfsig", "pdftotext", "pdfinfo", "qpdf", "certutil"))
 
 
 def need_tools() -> None:
     if not TOOLS:
         if IN_CI:
-            pytest.fail("pdfsig, qpdf or certutil missing")
+            pytest.fail("poppler-utils, qpdf or libnss3-tools missing")
         pytest.skip("poppler-utils, qpdf and libnss3-tools are needed; `make test` installs them")
 
 
@@ -62,3 +62,19 @@ def qpdf_ok(pdf: bytes, workdir: Path) -> bool:
     path = workdir / "check.pdf"
     path.write_bytes(pdf)
     return subprocess.run(["qpdf", "--check", str(path)], capture_output=True, check=False).returncode == 0
+
+
+def pdf_text(pdf: bytes, workdir: Path) -> str:
+    """The text poppler reads from a PDF, in reading order with wrapped lines joined."""
+    need_tools()
+    path = workdir / "text.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(text.split())
+
+
+def page_size(pdf: bytes, workdir: Path) -> str:
+    path = workdir / "info.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return next(line for line in info.splitlines() if line.startswith("Page size")).split(":", 1)[1].strip()

@@ -163,3 +163,34 @@ async def private_database(kind: str, name: str):
     finally:
         await conn.close()
     return db.engine_from_url(POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}")
+
+
+@contextlib.asynccontextmanager
+async def seeded_private_database(kind: str, name: str):
+    """The province (and its PKI) seeded into a private database used meanwhile; the shared
+    test database comes back after."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from app.services import directory as directory_service
+    from app.services.pki import PkiService
+    from app.services.seeding import seed
+
+    shared = db.current_engine()
+    engine = await private_database(kind, name)
+    db.use_engine(engine)
+    await db.start(engine)
+    directory_service.invalidate()
+    try:
+        assert (await run_forwards("portal")).success
+        await seed(
+            ManualClock(SEED_TIME),
+            province="yen-bai-2021",
+            admin_password="x-Admin-2021",
+            demo_password=DEMO_PASSWORD,
+            pki=PkiService(ManualClock(SEED_TIME), "http://testserver", KEK),
+        )
+        yield engine
+    finally:
+        await db.stop(engine)
+        db.use_engine(shared)
+        directory_service.invalidate()

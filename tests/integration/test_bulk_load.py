@@ -20,15 +20,13 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from app.db import engine as db
 from app.db.tables import AuditEvent, Dossier, DossierCounter, DossierStep, Rating
 from app.domain.clock import VN_TZ, ManualClock
 from app.domain.evaluation import SATISFIED_FROM
 from app.domain.periods import Period, parse_period
-from app.services import directory as directory_service
 from app.services.audit import verify_chain
 from app.services.bulk_load import HistoryWriter, SynthesisSpec, load, province_view, synthesize
-from tests.conftest import DEMO_PASSWORD, POSTGRES_URL, SEED_TIME, _TMP, app_client, bearer
+from tests.conftest import app_client, bearer, seeded_private_database
 from tests.integration.test_dossier_journey import submit_birth
 
 #: Ends on Wednesday 21/04/2021 at 00:00: the live part of the tests happens that morning.
@@ -85,53 +83,16 @@ class Memory:
         self.rows.append((row, steps, rating))
 
 
-async def _private_database(kind: str):
-    if kind == "sqlite":
-        path = _TMP / "bulk-load.sqlite3"
-        path.unlink(missing_ok=True)
-        return db.engine_from_url(f"sqlite:///{path}")
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await conn.execute("DROP DATABASE IF EXISTS portal_bulk_test")
-        await conn.execute("CREATE DATABASE portal_bulk_test")
-    finally:
-        await conn.close()
-    return db.engine_from_url(POSTGRES_URL.rsplit("/", 1)[0] + "/portal_bulk_test")
-
-
 @pytest.fixture(scope="module")
 async def loaded(backend):
     """The province seeded into a private database, then SPEC loaded; the backend restored after."""
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    from app.services.seeding import seed
-
-    kind, _ = backend
-    shared = db.current_engine()
-    engine = await _private_database(kind)
-    db.use_engine(engine)
-    await db.start(engine)
-    directory_service.invalidate()
-    try:
-        assert (await run_forwards("portal")).success
-        await seed(
-            ManualClock(SEED_TIME),
-            province="yen-bai-2021",
-            admin_password="x-Admin-2021",
-            demo_password=DEMO_PASSWORD,
-        )
+    async with seeded_private_database(backend[0], "portal_bulk_test"):
         before = await AuditEvent.count()
         kept: list[Keep] = []
         result, writer = await load(
             SPEC, batch_size=5000, sink_wrapper=lambda w: kept.append(Keep(w)) or kept[0]
         )
-        yield kind, kept[0], result, writer, before
-    finally:
-        await db.stop(engine)
-        db.use_engine(shared)
-        directory_service.invalidate()
+        yield backend[0], kept[0], result, writer, before
 
 
 async def test_the_same_seed_makes_the_same_histories_and_another_seed_others(loaded):

@@ -9,11 +9,9 @@ from datetime import date, datetime, time, timedelta
 import msgspec
 import pytest
 
-from app.db import engine as db
 from app.db.tables import Dossier
 from app.domain.clock import VN_TZ, ManualClock
 from app.domain.periods import Period
-from app.services import directory as directory_service
 from app.services.audit import verify_chain
 from app.services.calendar import default_calendar
 from app.services.catalogue import CatalogueService
@@ -23,9 +21,8 @@ from app.simulation.engine import Province
 from app.simulation.model import load_model
 from app.simulation.runs import run_into_database
 from procedures.loader import default_catalogue
-from app.services.pki import PkiService
 from app.settings import Settings
-from tests.conftest import DEMO_PASSWORD, KEK, SEED_TIME, app_client, bearer, private_database
+from tests.conftest import KEK, app_client, bearer, seeded_private_database
 
 START, DAYS = date(2021, 6, 7), 12  # Monday 7 … Friday 18 June 2021
 END = datetime.combine(START + timedelta(days=DAYS), time(0), VN_TZ)
@@ -33,36 +30,13 @@ END = datetime.combine(START + timedelta(days=DAYS), time(0), VN_TZ)
 
 @pytest.fixture(scope="module")
 async def simulated(backend):
-    from piccolo.apps.migrations.commands.forwards import run_forwards
-
-    from app.services.seeding import seed
-
-    kind, _ = backend
-    shared = db.current_engine()
-    engine = await private_database(kind, "portal_simulation_test")
-    db.use_engine(engine)
-    await db.start(engine)
-    directory_service.invalidate()
-    try:
-        assert (await run_forwards("portal")).success
-        await seed(
-            ManualClock(SEED_TIME),
-            province="yen-bai-2021",
-            admin_password="x-Admin-2021",
-            demo_password=DEMO_PASSWORD,
-            pki=PkiService(ManualClock(SEED_TIME), "http://testserver", KEK),
-        )
+    async with seeded_private_database(backend[0], "portal_simulation_test"):
         base = load_model("base")
         model = msgspec.structs.replace(
             base, arrivals=msgspec.structs.replace(base.arrivals, per_working_day=150)
         )
         province = Province.from_fixtures("yen-bai-2021", default_calendar(), default_catalogue())
-        run, written = await run_into_database(model, province, 5, START, DAYS)
-        yield run, written
-    finally:
-        await db.stop(engine)
-        db.use_engine(shared)
-        directory_service.invalidate()
+        yield await run_into_database(model, province, 5, START, DAYS)
 
 
 async def test_the_simulated_history_passes_the_audit_chain_check(simulated):

@@ -332,18 +332,16 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
     """Simulate into the configured database, then read the span's figures as the dashboards do."""
     from datetime import datetime, time, timedelta
 
-    from app.db.tables import Setting, Unit
     from app.domain.clock import VN_TZ, ManualClock
     from app.domain.periods import Period
     from app.services.catalogue import CatalogueService
-    from app.services.directory import load_directory
+    from app.services.directory import load_directory, seeded_province
     from app.services.stats import Scope, StatsService
     from app.simulation.runs import run_into_database
     from procedures.loader import default_catalogue
 
     await _migrate()
-    seeded = await Setting.select(Setting.value).where(Setting.key == "province").first()
-    if not await Unit.count() or (seeded and seeded["value"] != model.province):
+    if await seeded_province() != model.province:
         key = model.province
         raise click.ClickException(
             f"Cơ sở dữ liệu chưa có tỉnh {key}: chạy `portal seed --province {key}` trước."
@@ -396,8 +394,8 @@ def _demo_history(province_key: str) -> None:
     audit trail have something in them (only on a database without dossiers)."""
     from datetime import timedelta
 
-    from app.db.tables import Dossier
     from app.domain.clock import VN_TZ, clock_from
+    from app.services.dossiers import has_dossiers
     from app.services.calendar import default_calendar
     from app.simulation.engine import Province
     from app.simulation.model import load_model
@@ -412,7 +410,7 @@ def _demo_history(province_key: str) -> None:
     province = Province.from_fixtures(province_key, default_calendar(), default_catalogue())
 
     async def fill():
-        if await Dossier.count():
+        if await has_dossiers():
             return None
         click.echo(
             f"Mô phỏng {DEMO_WEEKS} tuần hoạt động của tỉnh trước hôm nay ({first:%d/%m/%Y} – hôm qua)…"

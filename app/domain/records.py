@@ -281,3 +281,25 @@ def apply_in_memory(
     row.update(done.changes)
     row["version"] += 1
     return before
+
+
+def rating_row(
+    row: dict[str, Any], level: int, at: datetime, source: str, harassment: bool = False
+) -> dict[str, Any]:
+    """The rating of a finished dossier, as a dict of the rating table's columns."""
+    return {
+        "dossier_id": row["id"],
+        "dossier_code": row["code"],
+        "unit_code": row["receiving_unit"],
+        "procedure_code": row["procedure_code"],
+        "level": level,
+        "reception_contacts": row["supplements"],
+        "agencies_contacted": 1,
+        "harassment": harassment,
+        "comment": "",
+        "source": source,
+        "rated_by": None,
+        "rated_at": at,
+        "updated_at": at,
+        "revisions": 0,
+    }

@@ -105,6 +105,19 @@ class AccountService:
         row = await User.select().where(User.id == user_id).first()
         return UserView.from_row(row) if row and row["active"] else None
 
+    async def officer_for(self, username: str) -> UserView:
+        """An officer by username; ``<role>.<unit>.N`` beyond the seeded staff (a simulated
+        scenario may add officers) is the unit's first one of that role."""
+        first_of_unit = re.sub(r"\.\d+$", "", username)
+        rows = (
+            await User.select()
+            .where(User.username.is_in([username, first_of_unit]))
+            .order_by(User.username, ascending=False)
+        )
+        if not rows:
+            raise LookupError(f"no officer {username}")
+        return UserView.from_row(rows[0])
+
     async def authenticate(self, username: str, password: str, ip: str = "") -> UserView | None:
         username = username.strip().lower()
         row = await User.select().where(User.username == username).first()

@@ -53,9 +53,10 @@ from app.domain.directory import Directory, UnitRecord
 from app.domain.dossier_code import make_code
 from app.domain.lifecycle import Action, Refusal
 from app.domain.names import synthetic_applicant
-from app.domain.records import actor_at, apply_in_memory, audit_entry, record, submitted_row
+from app.domain.records import actor_at, apply_in_memory, audit_entry, rating_row, record, submitted_row
 from app.services.audit import _CHAIN_LOCK, GENESIS, event_hash
-from app.simulation.engine import COUNTER_WINDOWS, REASONS, ROLE_PREFIX
+from app.services.seeding import officer_username
+from app.simulation.engine import COUNTER_WINDOWS, REASONS, ROLES
 from app.simulation.model import Model, load_model
 from procedures.loader import Catalogue
 from procedures.schema import Procedure
@@ -98,6 +99,15 @@ class Batch:
 
     def __len__(self) -> int:
         return len(self.dossiers) + len(self.steps) + len(self.audits) + len(self.ratings)
+
+    def tables(self) -> tuple[tuple[str, tuple[str, ...], list[tuple]], ...]:
+        """Each table's name, columns and rows, in the order they are written."""
+        return (
+            ("dossier", DOSSIER_COLUMNS, self.dossiers),
+            ("dossier_step", STEP_COLUMNS, self.steps),
+            ("audit_event", AUDIT_COLUMNS, self.audits),
+            ("rating", RATING_COLUMNS, self.ratings),
+        )
 
 
 class HistoryWriter:
@@ -277,12 +287,7 @@ class HistoryWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._check_chain(conn.execute(_LAST_EVENT).fetchone(), b)
-            for table, columns, rows in (
-                ("dossier", DOSSIER_COLUMNS, b.dossiers),
-                ("dossier_step", STEP_COLUMNS, b.steps),
-                ("audit_event", AUDIT_COLUMNS, b.audits),
-                ("rating", RATING_COLUMNS, b.ratings),
-            ):
+            for table, columns, rows in b.tables():
                 if rows:
                     marks = ", ".join("?" * len(columns))
                     conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
@@ -302,12 +307,7 @@ class HistoryWriter:
         async with self.engine.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
             self._check_chain(await conn.fetchrow(_LAST_EVENT), b)
-            for table, columns, rows in (
-                ("dossier", DOSSIER_COLUMNS, b.dossiers),
-                ("dossier_step", STEP_COLUMNS, b.steps),
-                ("audit_event", AUDIT_COLUMNS, b.audits),
-                ("rating", RATING_COLUMNS, b.ratings),
-            ):
+            for table, columns, rows in b.tables():
                 if rows:
                     await conn.copy_records_to_table(table, records=rows, columns=list(columns))
             if b.counters:
@@ -483,7 +483,8 @@ class Synthesizer:
         name = self.officers.get(key)
         if name is None:
             unit = self.directory.get(unit_code) if unit_code else None
-            name = self.officers[key] = f"{ROLE_PREFIX.get(role, role)}.{unit.key if unit else 'he-thong'}"
+            where = unit.key if unit else "he-thong"
+            name = self.officers[key] = officer_username(role, where) if role in ROLES else f"{role}.{where}"
         return name
 
     def day(self, n: int, count: int, first_id: int, sequences: Callable[[str], int] | None) -> list[tuple]:
@@ -768,15 +769,7 @@ class Synthesizer:
         rated_at = ended + timedelta(minutes=rng.uniform(5, 2 * 24 * 60))
         if rated_at >= self.until:
             return None
-        level = rng.choices((4, 3, 2, 1), weights=r.base)[0]
-        late = row["timeliness"] == "late" or row["apologized"]
-        for hit, chance in (
-            (late, r.late),
-            (row["apologized"], r.apology),
-            (row["supplements"] > 0, r.supplement),
-        ):
-            if hit and rng.random() < chance:
-                level = max(1, level - 1)
+        level = r.draw(rng, row)
         harassment = level == 1 and rng.random() < 0.2
         source = "online" if row["channel"] == 2 else "paper"
         details = {
@@ -798,22 +791,7 @@ class Synthesizer:
             None,
             details,
         )
-        return {
-            "dossier_id": row["id"],
-            "dossier_code": row["code"],
-            "unit_code": row["receiving_unit"],
-            "procedure_code": row["procedure_code"],
-            "level": level,
-            "reception_contacts": row["supplements"],
-            "agencies_contacted": 1,
-            "harassment": harassment,
-            "comment": "",
-            "source": source,
-            "rated_by": None,
-            "rated_at": rated_at,
-            "updated_at": rated_at,
-            "revisions": 0,
-        }
+        return rating_row(row, level, rated_at, source, harassment)
 
 
 #: The synthesizer and the counters' reader, as the forked workers inherit them.

@@ -43,5 +43,11 @@ async def unit_count() -> int:
     return await Unit.count()
 
 
+async def seeded_province() -> str | None:
+    """The key of the province `portal seed` loaded (None before any seed)."""
+    row = await Setting.select(Setting.value).where(Setting.key == "province").first()
+    return row["value"] if row and await Unit.count() else None
+
+
 def invalidate() -> None:
     _cache.clear()

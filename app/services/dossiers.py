@@ -670,6 +670,10 @@ class DossierService:
         ]
 
 
+async def has_dossiers() -> bool:
+    return await Dossier.exists()
+
+
 async def attach_documents(dossier_id: int, kind: str, files: list[StoredFile], now: datetime) -> None:
     if files:
         await DossierDocument.insert(

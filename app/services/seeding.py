@@ -74,6 +74,11 @@ class SeedReport:
     accounts: list[SeededAccount] = field(default_factory=list)
 
 
+def officer_username(role: Role | str, unit_key: str, number: int = 1) -> str:
+    """``motcua.<unit key>``, then ``motcua.<unit key>.2`` … for a unit's further officers."""
+    return f"{ROLE_PREFIX[Role(role)]}.{unit_key}" + (f".{number}" if number > 1 else "")
+
+
 def officer_accounts(units: list[UnitSpec]) -> list[SeededAccount]:
     rng = random.Random(NAME_SEED)
     out: list[SeededAccount] = []
@@ -81,7 +86,7 @@ def officer_accounts(units: list[UnitSpec]) -> list[SeededAccount]:
         for role in (Role.LEADER, Role.RECEPTION, Role.SPECIALIST, Role.CLERK):
             count = getattr(unit.staffing, role.value)
             for i in range(1, count + 1):
-                username = f"{ROLE_PREFIX[role]}.{unit.key}" + (f".{i}" if i > 1 else "")
+                username = officer_username(role, unit.key, i)
                 name, _ = person_name(rng)
                 out.append(SeededAccount(username, role, unit.code, unit.name, name, unit.kind))
     return out

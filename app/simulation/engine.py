@@ -34,13 +34,13 @@ from app.domain.dossier_code import make_code
 from app.domain.geography import UnitSpec
 from app.domain.lifecycle import OPEN, Action, Refusal, Status
 from app.domain.names import synthetic_applicant
-from app.domain.records import actor_at, apply_in_memory, audit_entry, record, submitted_row
+from app.domain.records import actor_at, apply_in_memory, audit_entry, rating_row, record, submitted_row
+from app.services.seeding import officer_username
 from app.simulation.model import LogNormal, Model
 from procedures.loader import Catalogue
 from procedures.schema import Procedure
 
 ROLES = ("reception", "specialist", "leader", "clerk")
-ROLE_PREFIX = {"reception": "motcua", "specialist": "chuyenvien", "leader": "lanhdao", "clerk": "vanthu"}
 DAY = 24 * 60
 #: Office hours (the calendar's), in minutes after midnight: counter arrivals fall inside.
 COUNTER_WINDOWS = ((7 * 60 + 30, 11 * 60 + 30), (13 * 60, 17 * 60))
@@ -216,10 +216,7 @@ class Simulation:
                 if count <= 0:
                     continue
                 store = simpy.Store(self.env)
-                store.items.extend(
-                    f"{ROLE_PREFIX[role]}.{unit.key}" + (f".{i}" if i > 1 else "")
-                    for i in range(1, count + 1)
-                )
+                store.items.extend(officer_username(role, unit.key, i) for i in range(1, count + 1))
                 pools[(unit.code, role)] = Pool(unit.code, role, count, officers=store)
         return pools
 
@@ -508,7 +505,7 @@ class Simulation:
                     ),
                     due.astimezone(VN_TZ).timetz(),
                 )
-                officer = f"{ROLE_PREFIX['reception']}.{self.province.directory.get(receiving).key}"
+                officer = officer_username("reception", self.province.directory.get(receiving).key)
                 self._act(
                     row,
                     steps,
@@ -552,7 +549,7 @@ class Simulation:
         row = submitted_row(self.next_id, code, p, unit.code, channel, applicant, now)
         cccd, fee = row["applicant_cccd"], row["fee_total"]
         self.next_id += 1
-        who = cccd if channel == 2 else f"{ROLE_PREFIX['reception']}.{unit.key}"
+        who = cccd if channel == 2 else officer_username("reception", unit.key)
         self._audit(
             row,
             "dossier.submit",
@@ -625,31 +622,5 @@ class Simulation:
         self.sink.dossier(row, steps, rating)
 
     def _rating(self, row: dict, rng: random.Random, waited: float) -> dict[str, Any]:
-        r = self.model.ratings
-        level = rng.choices((4, 3, 2, 1), weights=r.base)[0]
-        late = row["timeliness"] == "late" or row["apologized"]
-        for hit, chance in (
-            (late, r.late),
-            (row["apologized"], r.apology),
-            (row["supplements"] > 0, r.supplement),
-            (waited > r.queue_minutes, r.late / 2),
-        ):
-            if hit and rng.random() < chance:
-                level = max(1, level - 1)
-        now = self.at()
-        return {
-            "dossier_id": row["id"],
-            "dossier_code": row["code"],
-            "unit_code": row["receiving_unit"],
-            "procedure_code": row["procedure_code"],
-            "level": level,
-            "reception_contacts": row["supplements"],
-            "agencies_contacted": 1,
-            "harassment": False,
-            "comment": "",
-            "source": "online" if row["channel"] == 2 else "paper",
-            "rated_by": None,
-            "rated_at": now,
-            "updated_at": now,
-            "revisions": 0,
-        }
+        level = self.model.ratings.draw(rng, row, waited)
+        return rating_row(row, level, self.at(), "online" if row["channel"] == 2 else "paper")

@@ -11,6 +11,7 @@ the defaults were calibrated.
 
 from __future__ import annotations
 
+import random
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -112,6 +113,23 @@ class Ratings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     supplement: Share = 0.1
     #: Long waits at the counter (minutes in the queue beyond this) lower it too.
     queue_minutes: Positive = 60
+
+    def draw(self, rng: random.Random, row: dict[str, Any], waited: float | None = None) -> int:
+        """The level a citizen gives a finished dossier: the base draw, lowered one step by
+        each thing that went wrong, each with its chance (``waited``: minutes queued, if known)."""
+        level = rng.choices((4, 3, 2, 1), weights=self.base)[0]
+        late = row["timeliness"] == "late" or row["apologized"]
+        hits = [
+            (late, self.late),
+            (row["apologized"], self.apology),
+            (row["supplements"] > 0, self.supplement),
+        ]
+        if waited is not None:
+            hits.append((waited > self.queue_minutes, self.late / 2))
+        for hit, chance in hits:
+            if hit and rng.random() < chance:
+                level = max(1, level - 1)
+        return level
 
 
 class Apology(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -85,9 +84,8 @@ async def run_into_database(
 async def sign_results(signed: list[Signed], settings=None) -> int:
     """Issue the simulated results as the live portal would: a PDF signed by the leader and
     sealed, each signature time-stamped at the simulated time (the PKI's clock follows)."""
-    from app.db.tables import User
     from app.domain.clock import ManualClock
-    from app.services.accounts import UserView
+    from app.services.accounts import AccountService, UserView
     from app.services.documents import DocumentService
     from app.services.dossiers import DossierService
     from app.services.pki import PkiService
@@ -103,16 +101,10 @@ async def sign_results(signed: list[Signed], settings=None) -> int:
         await DossierService.for_settings(clock, settings),
         SigningService(pki, settings.uploads_dir / "artwork", lta=settings.signature_level == "B-LTA"),
     )
+    accounts = AccountService(clock, documents.dossiers.directory)
     leaders: dict[str, UserView] = {}
     for s in signed:
         if s.leader not in leaders:
-            # A scenario may staff more leaders than were seeded (lanhdao.<unit>.3): the first signs.
-            first_of_unit = re.sub(r"\.\d+$", "", s.leader)
-            found = (
-                await User.select()
-                .where(User.username.is_in([s.leader, first_of_unit]))
-                .order_by(User.username, ascending=False)
-            )
-            leaders[s.leader] = UserView.from_row(found[0])
+            leaders[s.leader] = await accounts.officer_for(s.leader)
         await documents.issue_signed_result(s.code, leaders[s.leader], s.signed_at, s.sealed_at)
     return len(signed)

@@ -337,7 +337,7 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
     from app.services.catalogue import CatalogueService
     from app.services.directory import load_directory, seeded_province
     from app.services.stats import Scope, StatsService
-    from app.simulation.runs import run_into_database
+    from app.simulation.runs import SimulationError, run_into_database
     from procedures.loader import default_catalogue
 
     await _migrate()
@@ -346,10 +346,13 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
         raise click.ClickException(
             f"Cơ sở dữ liệu chưa có tỉnh {key}: chạy `portal seed --province {key}` trước."
         )
-    with click.progressbar(length=days, label="Mô phỏng", file=sys.stderr) as bar:
-        run, written = await run_into_database(
-            model, province, seed, first, days, progress=lambda _: bar.update(1), sign=sign
-        )
+    try:
+        with click.progressbar(length=days, label="Mô phỏng", file=sys.stderr) as bar:
+            run, written = await run_into_database(
+                model, province, seed, first, days, progress=lambda _: bar.update(1), sign=sign
+            )
+    except SimulationError as error:
+        raise click.ClickException(str(error)) from None
     start = datetime.combine(first, time(0), VN_TZ)
     end = start + timedelta(days=days)
     directory = await load_directory(fresh=True)

@@ -60,6 +60,8 @@ async def run_into_database(
     times the simulation recorded."""
     from app.services.bulk_load import HistoryWriter
 
+    if sign:
+        await _check_signable(start, settings)
     writer = await HistoryWriter.open()
     tally = Tally(_end(start, days))
     simulation = Simulation(
@@ -79,6 +81,26 @@ async def run_into_database(
     if sign:
         written["signed"] = await sign_results(simulation.signed, settings)
     return Run(seed, result, tally), written
+
+
+class SimulationError(ValueError):
+    """A run that cannot be made as asked; nothing has been written."""
+
+
+async def _check_signable(start: date, settings) -> None:
+    """Results can be signed only once the simulated PKI exists: refuse before writing."""
+    from app.domain.clock import ManualClock
+    from app.services.pki import PkiService
+    from app.settings import get_settings
+
+    first = _end(start, 0)
+    pki = PkiService.for_settings(ManualClock(first), settings or get_settings())
+    created = (await pki.authority("root")).certificate.not_valid_before_utc
+    if created > first:
+        raise SimulationError(
+            f"Hạ tầng khóa công khai mô phỏng được tạo ngày {created.astimezone(VN_TZ):%d/%m/%Y}:"
+            " không ký số được kết quả trước ngày đó. Chọn --from muộn hơn, hoặc bỏ --sign."
+        )
 
 
 async def sign_results(signed: list[Signed], settings=None) -> int:

@@ -131,3 +131,16 @@ async def test_with_sign_the_simulated_results_are_signed_for_real(simulated, tm
     assert [s.is_seal for s in report.signatures] == [False, True]
     events, breaks = await verify_chain()
     assert breaks == []
+
+
+async def test_results_cannot_be_signed_before_the_pki_exists_and_nothing_is_written(simulated):
+    from app.simulation.runs import SimulationError
+
+    before = await Dossier.count()
+    province = Province.from_fixtures("yen-bai-2021", default_calendar(), default_catalogue())
+    settings = Settings(base_url="http://testserver", key_encryption_key=KEK)
+    with pytest.raises(SimulationError, match="không ký số được kết quả trước ngày đó"):
+        await run_into_database(
+            load_model("base"), province, 1, date(2021, 2, 1), 2, sign=True, settings=settings
+        )
+    assert await Dossier.count() == before

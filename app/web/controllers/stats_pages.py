@@ -17,7 +17,6 @@ from litestar.response import Template
 from app.domain.periods import Period, parse_period, period_of
 from app.domain.roles import Role
 from app.services.directory import load_directory
-from app.services.errors import Invalid
 from app.services.reports import (
     RANKING_COLUMNS,
     SUMMARY_COLUMNS,
@@ -26,7 +25,7 @@ from app.services.reports import (
     to_csv,
     to_xlsx,
 )
-from app.services.stats import GROUPINGS, LEVEL_LABELS, Scope, StatsService
+from app.services.stats import LEVEL_LABELS, Scope, StatsService
 from app.web.auth import authenticated, current_user, roles
 from app.web.charts import stacked_bars, trend_lines
 from app.web.controllers.dossiers import pdf_response
@@ -82,9 +81,7 @@ class StatsPagesController(Controller):
 
     async def _figures(self, stats: StatsService, period: str, group: str, level: str, unit: str):
         p = period_from(period, stats)
-        if group not in GROUPINGS:
-            raise Invalid("Cách nhóm không hợp lệ.", {"group": ", ".join(GROUPINGS)})
-        scope = Scope(unit=unit, level=level)
+        scope = Scope(unit=unit, level=level)  # the service checks the grouping and the scope
         rows = await stats.summary(p, scope, group)
         total = await stats.summary(p, scope, "province")
         return p, rows, (total[0] if total else None)

@@ -333,7 +333,7 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
     from datetime import datetime, time, timedelta
 
     from app.domain.clock import VN_TZ, ManualClock
-    from app.domain.periods import Period
+    from app.domain.periods import covering
     from app.services.catalogue import CatalogueService
     from app.services.directory import load_directory, seeded_province
     from app.services.stats import Scope, StatsService
@@ -357,8 +357,9 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
     end = start + timedelta(days=days)
     directory = await load_directory(fresh=True)
     stats = StatsService(ManualClock(end), directory, CatalogueService(default_catalogue(), directory))
-    rows = await stats.summary(Period(f"{first:%Y-%m-%d}+{days}", start, end), Scope(), "province")
-    return run, written, rows[0] if rows else {}
+    period = covering(start, end)  # the statistics are kept by month
+    rows = await stats.summary(period, Scope(), "province")
+    return run, written, {"period_label": period.label, **(rows[0] if rows else {})}
 
 
 def _print_written(model, run, written: dict[str, int], summary: dict, first, days: int) -> None:
@@ -381,7 +382,8 @@ def _print_written(model, run, written: dict[str, int], summary: dict, first, da
     n = lambda key: vn_number(summary.get(key, 0))  # noqa: E731
     pct = lambda key: vn_percent(summary.get(key))  # noqa: E731
     click.echo(
-        f"  Như trang thống kê: tiếp nhận {n('received')}, đã giải quyết {n('resolved')} (trước hạn"
+        f"  Như trang thống kê ({summary.get('period_label', '').lower()}): tiếp nhận {n('received')},"
+        f" đã giải quyết {n('resolved')} (trước hạn"
         f" {pct('early_pct')}, đúng hạn {pct('on_time_pct')}, trễ hạn {pct('late_pct')}),"
         f" đúng hạn theo 766 {pct('in_time_pct')}, trực tuyến {pct('online_pct')},"
         f" hài lòng {pct('satisfaction_pct')}, đang xử lý {n('open')} (quá hạn {n('open_overdue')})"

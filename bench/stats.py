@@ -22,7 +22,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ import app.db  # noqa: E402,F401
 from app.db import engine as db  # noqa: E402
 from app.db.tables import Dossier  # noqa: E402
 from app.domain.clock import VN_TZ, ManualClock  # noqa: E402
-from app.domain.periods import parse_period  # noqa: E402
+from app.domain.periods import parse_period, period_of  # noqa: E402
 from app.services import directory as directory_service  # noqa: E402
 from app.services.bulk_load import SynthesisSpec, load  # noqa: E402
 from app.services.catalogue import CatalogueService  # noqa: E402
@@ -140,10 +140,31 @@ async def main(args: argparse.Namespace) -> None:
             ("summary by level, quarter", lambda: stats.summary(quarter, Scope(), "level")),
             ("evaluation (Circular 01), quarter", lambda: stats.evaluation(quarter)),
             ("index 766, quarter", lambda: stats.index_766(quarter)),
-            ("summary, one commune, quarter", None),
+        ]
+        # The quarter still running ten days before the history ends: "open" and "overdue"
+        # are read from the dossiers open then, the flows from the rollup.
+        earlier = StatsService(
+            ManualClock(spec.until - timedelta(days=10)),
+            directory,
+            CatalogueService(default_catalogue(), directory),
+        )
+        running = period_of(spec.until - timedelta(days=10))
+
+        async def province_page() -> None:  # every query of the steering committee's page
+            await stats.summary(quarter)
+            await stats.trend(year)
+            await stats.summary(quarter, Scope(), "level")
+            await stats.evaluation(quarter)
+            await stats.index_766(quarter)
+
+        measures += [
+            ("summary, running quarter (open now)", lambda: earlier.summary(running)),
+            ("province page, all its queries", province_page),
         ]
         commune = next(u for u in directory.units if u.kind == "commune")
-        measures[-1] = (measures[-1][0], lambda: stats.summary(quarter, Scope(unit=commune.code)))
+        measures.append(
+            ("summary, one commune, quarter", lambda: stats.summary(quarter, Scope(unit=commune.code)))
+        )
         print(f"\nmedian of {args.repeat} runs after one warm-up; baseline SELECT COUNT(*) FROM dossier")
         print(f"{'query':<40}{'ms':>10}{'× COUNT(*)':>12}")
         print(f"{'COUNT(*) (baseline)':<40}{baseline:>10.1f}{1:>12.2f}")

@@ -14,7 +14,9 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
-from piccolo.table import Table
+from piccolo.table import Table, create_table_class
+
+from app.domain.rollup import OFFICER_FIGURES, UNIT_FIGURES
 
 
 class Unit(Table, tablename="unit"):
@@ -264,3 +266,39 @@ class Feedback(Table, tablename="feedback"):
     satisfied = Boolean(null=True, default=None)
     repeat_of = Integer(null=True, default=None)
     status = Varchar(length=12, default="open")  # open | answered
+
+
+def _figures(names: tuple[str, ...]) -> dict[str, BigInt]:
+    return {name: BigInt(default=0) for name in names}
+
+
+#: The statistics' rollup (app/domain/rollup.py): figures per month, receiving unit and
+#: procedure, kept with every change of a dossier. Unique on (month, unit_code,
+#: procedure_code) — an index made by its migration (Piccolo declares single columns only).
+StatsMonth = create_table_class(
+    "StatsMonth",
+    class_kwargs={"tablename": "stats_month"},
+    class_members={
+        "__module__": __name__,  # so that the app's table_finder lists it
+        "month": Integer(),  # yyyymm, Vietnam time
+        "unit_code": Varchar(length=20),
+        "procedure_code": Varchar(length=20),
+        **_figures(UNIT_FIGURES),
+    },
+)
+
+#: The officers' side of the rollup: unique on (month, actor, step_unit, unit_code,
+#: procedure_code).
+StatsOfficerMonth = create_table_class(
+    "StatsOfficerMonth",
+    class_kwargs={"tablename": "stats_officer_month"},
+    class_members={
+        "__module__": __name__,
+        "month": Integer(),
+        "actor": Varchar(length=64),
+        "step_unit": Varchar(length=20),
+        "unit_code": Varchar(length=20),
+        "procedure_code": Varchar(length=20),
+        **_figures(OFFICER_FIGURES),
+    },
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from app.domain.clock import VN_TZ
 
@@ -20,8 +20,16 @@ class Period:
     end: datetime
 
     @property
+    def whole_months(self) -> bool:
+        local = [moment.astimezone(VN_TZ) for moment in (self.start, self.end)]
+        return all(t.day == 1 and t.time() == time(0) for t in local)
+
+    @property
     def label(self) -> str:
         year = self.start.year
+        if ".." in self.key:
+            last = self.months()[-1].start
+            return f"Từ tháng {self.start:%m/%Y} đến tháng {last:%m/%Y}"
         if re.fullmatch(r"\d{4}", self.key):
             return f"Năm {year}"
         if "Q" in self.key.upper():
@@ -70,6 +78,16 @@ def parse_period(text: str) -> Period:
         raise ValueError("Tháng phải từ 01 đến 12.")
     end = _at(year + 1, 1) if month == 12 else _at(year, month + 1)
     return Period(f"{year}-{month:02d}", _at(year, month), end)
+
+
+def covering(start: datetime, end: datetime) -> Period:
+    """The whole months that hold [start, end) — what the statistics can be asked for
+    (they are kept per month)."""
+    first, last = start.astimezone(VN_TZ), (end - timedelta(microseconds=1)).astimezone(VN_TZ)
+    if (first.year, first.month) == (last.year, last.month):
+        return parse_period(f"{first:%Y-%m}")
+    until = parse_period(f"{last:%Y-%m}").end
+    return Period(f"{first:%Y-%m}..{last:%Y-%m}", _at(first.year, first.month), until)
 
 
 def period_of(moment: datetime, kind: str = "quarter") -> Period:

@@ -53,7 +53,9 @@ from app.domain.directory import Directory, UnitRecord
 from app.domain.dossier_code import make_code
 from app.domain.lifecycle import Action, Refusal
 from app.domain.names import synthetic_applicant
+from app.domain.rollup import Rollup, facts_from_rows
 from app.domain.records import actor_at, apply_in_memory, audit_entry, rating_row, record, submitted_row
+from app.services import rollup
 from app.services.audit import _CHAIN_LOCK, GENESIS, event_hash
 from app.services.seeding import officer_username
 from app.simulation.engine import COUNTER_WINDOWS, REASONS, ROLES
@@ -92,6 +94,8 @@ class Batch:
     audits: list[tuple] = field(default_factory=list)
     ratings: list[tuple] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
+    #: What the batch's dossiers add to the statistics' rollup.
+    rollup: Rollup = field(default_factory=Rollup)
     #: The chain's last (seq, hash) in the database before this batch, and after it.
     chain_before: tuple[int, str] = (0, GENESIS)
     chain_after: tuple[int, str] = (0, GENESIS)
@@ -234,6 +238,7 @@ class HistoryWriter:
         b.steps.extend(self._step_values(s) for s in steps)
         if rating is not None:
             b.ratings.append(self._rating_values(rating))
+        b.rollup.add(facts_from_rows(row, steps, rating))
         unit, day, seq = row["code"].rsplit("-", 2)
         key = f"{unit}|{day}"
         if int(seq) > self._counters.get(key, 0):
@@ -297,6 +302,8 @@ class HistoryWriter:
                     " DO UPDATE SET last = MAX(dossier_counter.last, excluded.last)",
                     list(b.counters.items()),
                 )
+            for statement, rows in rollup.upserts(b.rollup, "?"):
+                conn.executemany(statement, rows)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -316,6 +323,8 @@ class HistoryWriter:
                     " DO UPDATE SET last = GREATEST(dossier_counter.last, excluded.last)",
                     list(b.counters.items()),
                 )
+            for statement, rows in rollup.upserts(b.rollup, "$"):
+                await conn.executemany(statement, rows)
             if b.dossiers:  # explicit ids: move the serial past them for later submissions
                 await conn.execute(
                     "SELECT setval(pg_get_serial_sequence('dossier', 'id'),"
@@ -368,7 +377,14 @@ class HistoryWriter:
             if self._sqlite is not None:
                 await asyncio.to_thread(self._sqlite.execute, "ANALYZE")
             elif self.postgres:
-                for table in ("dossier", "dossier_step", "audit_event", "rating", "dossier_counter"):
+                for table in (
+                    "dossier",
+                    "dossier_step",
+                    "audit_event",
+                    "rating",
+                    "dossier_counter",
+                    "stats_month",
+                ):
                     await self.engine.run_ddl(f"ANALYZE {table}")
         if self._sqlite is not None:
             self._sqlite.close()

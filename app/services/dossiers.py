@@ -32,7 +32,7 @@ from app.domain.lifecycle import Actor as LifecycleActor
 from app.domain.messages import message_for
 from app.domain.records import actor_at, record, state_of
 from app.domain.roles import Role
-from app.services import audit, notifications
+from app.services import audit, notifications, rollup
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.calendar import default_calendar
@@ -336,7 +336,7 @@ class DossierService:
         as_system: bool = False,
     ) -> dict[str, Any]:
         now = self.clock.now()
-        async with write_transaction():
+        async with write_transaction(), rollup.tracked(code):
             row = await self.load_row(code)
             p = self.catalogue.get(row["procedure_code"])
             actor = LIFECYCLE_SYSTEM if as_system else self.actor_for(row, user)

@@ -8,6 +8,7 @@ counts repeats, late answers and unsatisfied citizens against the unit.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -19,7 +20,7 @@ from app.db.tables import Feedback, User
 from app.domain.calendar import classify
 from app.domain.clock import VN_TZ
 from app.domain.roles import Role
-from app.services import audit
+from app.services import audit, rollup
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.dossiers import DossierService
@@ -102,7 +103,8 @@ class FeedbackService:
         now = self.clock.now()
         last_day = self.dossiers.calendar.add_working_days(now.astimezone(VN_TZ).date(), ANSWER_WORKING_DAYS)
         due = datetime.combine(last_day, time(17, 0), VN_TZ)
-        async with write_transaction():
+        tracked = rollup.tracked(dossier_code) if dossier_code else nullcontext()
+        async with write_transaction(), tracked:
             earlier = (
                 await Feedback.select(Feedback.id)
                 .where(

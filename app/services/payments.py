@@ -20,7 +20,7 @@ from typing import Any
 from app.db.engine import write_transaction
 from app.db.tables import Dossier, Payment
 from app.domain.lifecycle import Action, Status
-from app.services import audit
+from app.services import audit, rollup
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.dossiers import DossierService
@@ -125,7 +125,7 @@ class PaymentService:
 
     async def _finish(self, row: dict, state: str) -> None:
         clock = self.dossiers.clock
-        async with write_transaction():
+        async with write_transaction(), rollup.tracked(row["dossier_code"]):
             updated = (
                 await Payment.update({Payment.state: state, Payment.finished_at: clock.now()})
                 .where((Payment.id == row["id"]) & (Payment.state == "created"))

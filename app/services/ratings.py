@@ -18,7 +18,7 @@ from app.db.engine import write_transaction
 from app.db.tables import Rating
 from app.domain.evaluation import RATING_LEVELS
 from app.domain.roles import Role
-from app.services import audit
+from app.services import audit, rollup
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.dossiers import DossierService
@@ -103,7 +103,7 @@ class RatingService:
             Rating.comment: spec.comment.strip(),
             Rating.updated_at: now,
         }
-        async with write_transaction():
+        async with write_transaction(), rollup.tracked(code):
             existing = await Rating.select().where(Rating.dossier_id == row["id"]).first()
             if existing is None:
                 await Rating.insert(

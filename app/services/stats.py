@@ -8,15 +8,19 @@ Three views share one vocabulary (reference §1.6, §4, §8.4):
 - ``evaluation``: the nine indices of Circular 01/2018, per agency and per officer.
 - ``index_766``: the indicators of Decision 766 the portal's own data can compute.
 
-Every aggregate is one SQL statement over the period's rows (no dossier is loaded into
-Python). A dossier is *late* when it finished after its appointment, when it needed more
-than one supplement, or when the unit had to apologise (the apology exists because the
-original appointment was missed; 766 counts by the original date [U]).
+The figures are sums over the statistics' rollup (per month, unit and procedure, and per
+month and officer; app/domain/rollup.py says what each dossier counts for and when), kept
+in the transaction of every change: a quarter at 10^6 dossiers is a few thousand rollup
+rows. Only what is open *now* is read from the dossiers themselves (the few not finished).
+A dossier is *late* when it finished after its appointment, when it needed more than one
+supplement, or when the unit had to apologise (the apology exists because the original
+appointment was missed; 766 counts by the original date [U]).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
@@ -26,6 +30,7 @@ from app.domain import evaluation as ev
 from app.domain.clock import Clock
 from app.domain.directory import Directory
 from app.domain.periods import Period
+from app.domain.rollup import OFFICER_FIGURES, WAITING, month_of
 from app.services.catalogue import CatalogueService
 from app.services.errors import Invalid
 
@@ -68,18 +73,52 @@ class Dialect:
         """``column`` in a term that must not pick its own index (SQLite's unary plus)."""
         return f"+{column}" if self.name == "sqlite" else column
 
-    def days(self, start: str, end: str) -> str:
-        if self.name == "sqlite":
-            return f"(julianday({end}) - julianday({start}))"
-        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
 
-
-#: The effective timeliness of a finished dossier (see the module docstring).
-EFFECTIVE = "(CASE WHEN d.apologized OR d.supplements > 1 THEN 'late' ELSE d.timeliness END)"
+#: Rollup figures the summary sums over the period's months (the rest of COUNTS are the
+#: balances open / open_overdue).
+SUMMARY_FLOWS = tuple(n for n in COUNTS if n not in ("open", "open_overdue")) + ("resolution_seconds",)
+#: What the Circular 01 evaluation of an agency and the 766 indicators sum.
+AGENCY_SUMS = (
+    "i1_sum",
+    "i2_sum",
+    "i2_count",
+    "i3_sum",
+    "i3_count",
+    "i4_sum",
+    "i4_count",
+    "i7_sum",
+    "in_unit",
+    "resolved_online",
+    "late_online",
+)
+INDEX_766_SUMS = (
+    "fee_dossiers",
+    "paid_online",
+    "approved",
+    "electronic_results",
+    "digitised",
+    "resolved",
+    "unhappy",
+)
+_KEYS = {"province": "'province'", "level": "u.level", "unit": "m.unit_code", "procedure": "m.procedure_code"}
+_UNIT_JOIN = "JOIN unit u ON u.code = m.unit_code"
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
     return None if not denominator else numerator / denominator
+
+
+def _months(period: Period) -> tuple[int, int]:
+    """The rollup's months [first, last) of a period of whole months (the only kind kept)."""
+    if not period.whole_months:
+        raise Invalid("Kỳ thống kê phải gồm trọn các tháng.", {"period": period.key})
+    return month_of(period.start), month_of(period.end)
+
+
+def _mean(total: Any, count: Any) -> float | None:
+    """A Circular 01 index averaged to one decimal (None without data); sums arrive as int
+    or, from PostgreSQL's SUM over BIGINT, as Decimal."""
+    return ev.one_decimal(int(total) / int(count)) if count else None
 
 
 def _pct(numerator: float, denominator: float) -> float | None:
@@ -95,16 +134,18 @@ class Scope:
     level: str = ""
     procedure: str = ""
 
-    def where(self, params: list[Any]) -> str:
+    def where(self, params: list[Any], unit: str = "m.unit_code", procedure: str = "m.procedure_code") -> str:
+        """SQL clauses (each after AND) over the rollup's columns, or the ones named; the
+        level is the joined ``unit u``'s."""
         clauses = []
         if self.unit:
-            clauses.append("d.receiving_unit = {}")
+            clauses.append(f"{unit} = {{}}")
             params.append(self.unit)
         if self.level:
             clauses.append("u.level = {}")
             params.append(self.level)
         if self.procedure:
-            clauses.append("d.procedure_code = {}")
+            clauses.append(f"{procedure} = {{}}")
             params.append(self.procedure)
         return "".join(f" AND {c}" for c in clauses)
 
@@ -114,6 +155,16 @@ class StatsService:
     clock: Clock
     directory: Directory
     catalogue: CatalogueService
+
+    @cached_property
+    def _procedures_at(self) -> dict[str, list]:
+        """Each unit's code → the procedures it receives (by code: comparing unit records
+        field by field, per agency, cost more than the SQL)."""
+        out: dict[str, list] = {}
+        for p in self.catalogue.catalogue:
+            for unit in self.catalogue.receiving_units(p):
+                out.setdefault(unit.code, []).append(p)
+        return out
 
     @property
     def sql(self) -> Dialect:
@@ -140,81 +191,58 @@ class StatsService:
 
     async def summary(self, period: Period, scope: Scope = Scope(), group: str = "province") -> list[dict]:
         self.check(scope, group)
-        if period.start > self.clock.now():
+        now = self.clock.now()
+        if period.start > now:
             return []  # a period that has not begun has no figures yet
-        q = self.sql
-        start, end, as_of = q.ts(period.start), q.ts(period.end), q.ts(self._as_of(period))
-        key = {
-            "province": "'province'",
-            "level": "u.level",
-            "unit": "d.receiving_unit",
-            "procedure": "d.procedure_code",
-        }[group]
-        rec = f"(d.received_at >= {start} AND d.received_at < {end})"
-        fin = f"(d.finished_at >= {start} AND d.finished_at < {end})"
-        resolved = f"({fin} AND d.outcome IS NOT NULL)"
-        ended = f"({fin} AND d.received_at IS NOT NULL)"
-        open_ = (
-            f"(d.received_at < {as_of} AND (d.finished_at IS NULL OR d.finished_at >= {as_of})"
-            " AND d.status NOT IN (3, 8))"
-        )
-        # Waiting for the citizen (supplement, payment) stops the unit's clock [U].
-        overdue = f"({open_} AND d.due_at < {as_of} AND d.status NOT IN (5, 6))"
+        first, last = _months(period)
+        running = period.end > now
         params: list[Any] = []
         where = scope.where(params)
-        joined = group == "level" or bool(scope.level)
-
-        def count(condition: str) -> str:
-            return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
-
-        query = f"""
-            SELECT {key} AS key,
-              {count(rec)} AS received,
-              {count(f"{rec} AND d.channel = 2")} AS received_online,
-              {count(resolved)} AS resolved,
-              {count(f"{resolved} AND {EFFECTIVE} = 'early'")} AS early,
-              {count(f"{resolved} AND {EFFECTIVE} = 'on_time'")} AS on_time,
-              {count(f"{resolved} AND {EFFECTIVE} = 'late'")} AS late,
-              {count(f"{resolved} AND d.outcome = 'refused'")} AS refused,
-              {count(f"{fin} AND d.status = 8")} AS withdrawn,
-              {count(f"{fin} AND d.status = 3")} AS not_received,
-              {count(ended)} AS ended,
-              {count(f"{ended} AND {EFFECTIVE} IN ('early', 'on_time')")} AS ended_in_time,
-              {count(f"{ended} AND {EFFECTIVE} = 'late'")} AS ended_late,
-              {count(open_)} AS open,
-              {count(overdue)} AS open_overdue,
-              SUM(CASE WHEN {resolved} THEN {q.days("d.received_at", "d.finished_at")} ELSE 0 END)
-                AS resolution_days,
-              {count(f"{ended} AND r.level IS NOT NULL")} AS rated,
-              {count(f"{ended} AND r.level >= {ev.SATISFIED_FROM}")} AS satisfied,
-              {count(f"{ended} AND r.level = 1")} AS dissatisfied
-            FROM dossier d
-            {"JOIN unit u ON u.code = d.receiving_unit" if joined else ""}
-            LEFT JOIN rating r ON r.dossier_id = d.id
-            WHERE ({self._touching(start, end, as_of)}){where}
+        flows = ",\n".join(
+            f"SUM(CASE WHEN m.month >= {first} THEN m.{n} ELSE 0 END) AS {n}" for n in SUMMARY_FLOWS
+        )
+        # The period's flows, and — for a finished period — the balances of everything
+        # before its end: open and overdue at that moment.
+        balances = "" if running else ", SUM(m.open_change) AS open, SUM(m.overdue_change) AS open_overdue"
+        since = f"m.month >= {first} AND " if running else ""
+        rows = await self._raw(
+            f"""
+            SELECT {_KEYS[group]} AS key, {flows}{balances}
+            FROM stats_month m {_UNIT_JOIN if group == "level" or scope.level else ""}
+            WHERE {since}m.month < {last}{where}
             GROUP BY 1
-            ORDER BY 1
-        """
-        rows = await self._raw(query, params)
-        return [self._summary_row(group, r) for r in rows if r["received"] or r["ended"] or r["open"]]
+            """,
+            params,
+        )
+        found = {r["key"]: dict(r) for r in rows}
+        if running:
+            for r in await self._open_now(now, scope, group):
+                found.setdefault(r["key"], {"key": r["key"]}).update(r)
+        out = [self._summary_row(group, r) for _, r in sorted(found.items())]
+        return [r for r in out if r["received"] or r["ended"] or r["open"]]
 
-    def _touching(self, start: str, end: str, as_of: str | None = None) -> str:
-        """The dossiers a period's figures count: received in it, ended in it, or (with
-        ``as_of``) open at that moment. Each disjunct is a range of one index (received_at,
-        finished_at, or (finished_at, received_at)), so at 10^6 dossiers the database reads a
-        period's rows rather than the table."""
-        terms = [
-            f"(d.received_at >= {start} AND d.received_at < {end})",
-            f"(d.finished_at >= {start} AND d.finished_at < {end})",
-        ]
-        if as_of is not None:
-            terms += [
-                f"(d.finished_at IS NULL AND d.received_at < {as_of})",
-                # Through (finished_at, received_at), not through received_at: "received
-                # before" alone is most of the table.
-                f"(d.finished_at >= {as_of} AND {self.sql.unindexed('d.received_at')} < {as_of})",
-            ]
-        return " OR ".join(terms)
+    async def _open_now(self, now: datetime, scope: Scope, group: str) -> list[dict[str, Any]]:
+        """Open and overdue at ``now``, from the dossiers not finished then (few, through the
+        (finished_at, received_at) index)."""
+        q = self.sql
+        at = q.ts(now)
+        params: list[Any] = []
+        where = scope.where(params, unit="d.receiving_unit", procedure="d.procedure_code")
+        key = {"unit": "d.receiving_unit", "procedure": "d.procedure_code"}.get(group, _KEYS[group])
+        join = "JOIN unit u ON u.code = d.receiving_unit" if group == "level" or scope.level else ""
+        waiting = ", ".join(str(s) for s in sorted(WAITING))
+        return await self._raw(
+            f"""
+            SELECT {key} AS key, COUNT(*) AS open,
+              SUM(CASE WHEN d.due_at < {at} AND d.status NOT IN ({waiting}) THEN 1 ELSE 0 END)
+                AS open_overdue
+            FROM dossier d {join}
+            WHERE ((d.finished_at IS NULL AND d.received_at < {at})
+              OR (d.finished_at >= {at} AND {q.unindexed("d.received_at")} < {at})){where}
+            GROUP BY 1
+            """,
+            params,
+        )
 
     def _summary_row(self, group: str, r: dict[str, Any]) -> dict[str, Any]:
         row = {k: int(r.get(k) or 0) for k in COUNTS}
@@ -228,7 +256,9 @@ class StatsService:
         # Decision 766 indicator 2.1: finished or still open, within time.
         row["in_time_pct"] = _pct(row["ended_in_time"] + row["open_in_time"], row["ended"] + row["open"])
         row["average_days"] = (
-            round(float(r.get("resolution_days") or 0) / row["resolved"], 1) if row["resolved"] else None
+            round(int(r.get("resolution_seconds") or 0) / 86400 / row["resolved"], 1)
+            if row["resolved"]
+            else None
         )
         row["satisfaction_pct"] = _pct(row["satisfied"], row["rated"])
         return row
@@ -245,66 +275,61 @@ class StatsService:
         return p.name if p else key
 
     async def trend(self, period: Period, scope: Scope = Scope()) -> list[dict]:
-        """The province's (or scope's) summary month by month."""
+        """The province's (or scope's) summary month by month: one query of the rollup by
+        month, the balances carried from month to month."""
+        self.check(scope)
+        first, last = _months(period)
+        now = self.clock.now()
+        params: list[Any] = []
+        where = scope.where(params)
+        rows = await self._raw(
+            f"""
+            SELECT m.month AS month, {", ".join(f"SUM(m.{n}) AS {n}" for n in SUMMARY_FLOWS)},
+              SUM(m.open_change) AS open_change, SUM(m.overdue_change) AS overdue_change
+            FROM stats_month m {_UNIT_JOIN if scope.level else ""}
+            WHERE m.month < {last}{where}
+            GROUP BY m.month
+            """,
+            params,
+        )
+        by_month = {r["month"]: r for r in rows}
+        before = [r for r in rows if r["month"] < first]
+        open_ = sum(int(r["open_change"]) for r in before)
+        overdue = sum(int(r["overdue_change"]) for r in before)
         out = []
         for month in period.months():
-            if month.start > self.clock.now():
+            if month.start > now:
                 break
-            rows = await self.summary(month, scope)
-            row = rows[0] if rows else self._summary_row("province", {"key": "province"})
-            out.append({"period": month.key, "label": month.label, **row})
+            r = by_month.get(month_of(month.start), {})
+            open_ += int(r.get("open_change") or 0)
+            overdue += int(r.get("overdue_change") or 0)
+            figures = {"key": "province", **{n: r.get(n) for n in SUMMARY_FLOWS}}
+            if month.end > now:  # running: what is open now
+                [current] = await self._open_now(now, scope, "province") or [{}]
+                figures.update(open=current.get("open"), open_overdue=current.get("open_overdue"))
+            else:
+                figures.update(open=open_, open_overdue=overdue)
+            out.append({"period": month.key, "label": month.label, **self._summary_row("province", figures)})
         return out
 
     # --- Circular 01/2018 ---------------------------------------------------------------
 
-    def _evaluated(self, period: Period) -> str:
-        q = self.sql
-        start, end = q.ts(period.start), q.ts(period.end)
-        return f"d.finished_at >= {start} AND d.finished_at < {end} AND d.outcome IS NOT NULL"
-
     async def evaluation(self, period: Period, scope: Scope = Scope()) -> dict[str, Any]:
-        """Indices 1–9 per agency (the receiving unit) and 1, 2, 3, 4, 7 per officer."""
+        """Indices 1–9 per agency (the receiving unit) and 1, 2, 3, 4, 7 per officer, over
+        the dossiers resolved in the period."""
         self.check(scope)
+        first, last = _months(period)
         params: list[Any] = []
         where = scope.where(params)
-        i1 = f"(CASE {EFFECTIVE} WHEN 'early' THEN 2 WHEN 'on_time' THEN 1 ELSE 0 END)"
-        i3 = (
-            "(CASE WHEN r.reception_contacts IS NULL THEN NULL WHEN r.reception_contacts = 0 THEN 2"
-            " WHEN r.reception_contacts = 1 THEN 1 ELSE 0 END)"
-        )
-        i4 = (
-            "(CASE WHEN r.agencies_contacted IS NULL THEN NULL WHEN r.agencies_contacted = 0 THEN 2"
-            " WHEN r.agencies_contacted = 1 THEN 1 ELSE 0 END)"
-        )
-        # Late without a complaint is not an attitude failure: 1 point [U].
-        i7 = f"(CASE WHEN r.harassment THEN 0 WHEN {EFFECTIVE} = 'early' THEN 2 ELSE 1 END)"
-        steps = """
-            SELECT s.dossier_id,
-              SUM(CASE WHEN s.timeliness = 'late' THEN 1 ELSE 0 END) AS late_steps,
-              SUM(CASE WHEN s.timeliness = 'early' THEN 0 ELSE 1 END) AS not_early,
-              SUM(CASE WHEN s.handoff = 'internal' THEN 0 ELSE 1 END) AS handed_out
-            FROM dossier_step s
-            WHERE s.finished_at IS NOT NULL AND s.dossier_id IN (SELECT d.id FROM dossier d WHERE {evaluated})
-            GROUP BY s.dossier_id
-        """.format(evaluated=self._evaluated(period))
-        i2 = (
-            "(CASE WHEN st.dossier_id IS NULL THEN NULL WHEN st.late_steps > 0 THEN 0"
-            " WHEN st.not_early = 0 THEN 2 ELSE 1 END)"
-        )
         agencies = await self._raw(
             f"""
-            SELECT u.code AS unit, u.level AS level, COUNT(*) AS dossiers,
-              AVG({i1}) AS i1, AVG({i2}) AS i2, AVG({i3}) AS i3, AVG({i4}) AS i4, AVG({i7}) AS i7,
-              SUM(CASE WHEN st.handed_out = 0 THEN 1 ELSE 0 END) AS in_unit,
-              SUM(CASE WHEN d.channel = 2 THEN 1 ELSE 0 END) AS online,
-              SUM(CASE WHEN d.channel = 2 AND {EFFECTIVE} = 'late' THEN 1 ELSE 0 END) AS late_online
-            FROM dossier d
-            JOIN unit u ON u.code = {self.sql.unindexed("d.receiving_unit")}
-            LEFT JOIN rating r ON r.dossier_id = d.id
-            LEFT JOIN ({steps}) st ON st.dossier_id = d.id
-            WHERE {self._evaluated(period)}{where}
-            GROUP BY u.code, u.level
-            ORDER BY u.code
+            SELECT m.unit_code AS unit, u.level AS level, SUM(m.resolved) AS dossiers,
+              {", ".join(f"SUM(m.{n}) AS {n}" for n in AGENCY_SUMS)}
+            FROM stats_month m {_UNIT_JOIN}
+            WHERE m.month >= {first} AND m.month < {last}{where}
+            GROUP BY m.unit_code, u.level
+            HAVING SUM(m.resolved) > 0
+            ORDER BY m.unit_code
             """,
             params,
         )
@@ -315,22 +340,18 @@ class StatsService:
             a["rank"] = rank
 
         officer_params: list[Any] = []
-        officer_where = scope.where(officer_params)
+        officer_where = scope.where(officer_params, unit="o.unit_code", procedure="o.procedure_code")
         officers = await self._raw(
             f"""
-            SELECT s.actor AS username, MAX(pu.full_name) AS full_name, MAX(s.unit_code) AS unit,
-              COUNT(*) AS steps,
-              AVG({i1}) AS i1,
-              AVG(CASE s.timeliness WHEN 'early' THEN 2 WHEN 'on_time' THEN 1 ELSE 0 END) AS i2,
-              AVG({i3}) AS i3, AVG({i4}) AS i4, AVG({i7}) AS i7
-            FROM dossier_step s
-            JOIN dossier d ON d.id = s.dossier_id
-            JOIN unit u ON u.code = d.receiving_unit
-            LEFT JOIN rating r ON r.dossier_id = d.id
-            LEFT JOIN portal_user pu ON pu.username = s.actor
-            WHERE s.finished_at IS NOT NULL AND s.actor <> '' AND {self._evaluated(period)}{officer_where}
-            GROUP BY s.actor
-            ORDER BY s.actor
+            SELECT o.actor AS username, MAX(pu.full_name) AS full_name, MAX(o.step_unit) AS unit,
+              {", ".join(f"SUM(o.{n}) AS {n}" for n in OFFICER_FIGURES)}
+            FROM stats_officer_month o
+            {"JOIN unit u ON u.code = o.unit_code" if scope.level else ""}
+            LEFT JOIN portal_user pu ON pu.username = o.actor
+            WHERE o.month >= {first} AND o.month < {last}{officer_where}
+            GROUP BY o.actor
+            HAVING SUM(o.steps) > 0
+            ORDER BY o.actor
             """,
             officer_params,
         )
@@ -363,16 +384,16 @@ class StatsService:
 
     def _agency(self, a: dict[str, Any], feedback: dict[str, Any] | None) -> dict[str, Any]:
         unit = self.directory.get(a["unit"])
-        procedures = [p for p in self.catalogue.catalogue if unit in self.catalogue.receiving_units(p)]
+        procedures = self._procedures_at.get(a["unit"], [])
         online_procedures = [p for p in procedures if p.online_level in ("full", "partial")]
         indices: dict[int, float | None] = {
-            1: ev.one_decimal(a["i1"]),
-            2: ev.one_decimal(a["i2"]),
-            3: ev.one_decimal(a["i3"]),
-            4: ev.one_decimal(a["i4"]),
+            1: _mean(a["i1_sum"], a["dossiers"]),
+            2: _mean(a["i2_sum"], a["i2_count"]),
+            3: _mean(a["i3_sum"], a["i3_count"]),
+            4: _mean(a["i4_sum"], a["i4_count"]),
             5: ev.index5(int(a["in_unit"] or 0), int(a["dossiers"]), a["level"]),
             6: None,  # needs the posted board at the counter: not in the portal's data
-            7: ev.one_decimal(a["i7"]),
+            7: _mean(a["i7_sum"], a["dossiers"]),
             8: ev.index8(
                 int(feedback["filed"]) if feedback else 0,
                 int(feedback["on_time"] or 0) if feedback else 0,
@@ -381,7 +402,7 @@ class StatsService:
             9: ev.index9(
                 len(online_procedures),
                 len(procedures),
-                int(a["online"] or 0),
+                int(a["resolved_online"] or 0),
                 int(a["dossiers"]),
                 int(a["late_online"] or 0),
             ),
@@ -401,7 +422,8 @@ class StatsService:
         }
 
     def _officer(self, o: dict[str, Any]) -> dict[str, Any]:
-        indices = {i: ev.one_decimal(o[f"i{i}"]) for i in ev.OFFICER_INDICES}
+        counts = {1: "steps", 2: "steps", 3: "i3_count", 4: "i4_count", 7: "steps"}
+        indices = {i: _mean(o[f"i{i}_sum"], o[counts[i]]) for i in ev.OFFICER_INDICES}
         known = [v for v in indices.values() if v is not None]
         score = ev.one_decimal(sum(known)) if known else None
         unit = self.directory.get(o["unit"])
@@ -420,47 +442,23 @@ class StatsService:
 
     async def index_766(self, period: Period, scope: Scope = Scope()) -> dict[str, Any]:
         self.check(scope)
-        q = self.sql
-        start, end = q.ts(period.start), q.ts(period.end)
+        first, last = _months(period)
         params: list[Any] = []
         where = scope.where(params)
         summary = await self.summary(period, scope)
         s = summary[0] if summary else self._summary_row("province", {"key": "province"})
-        rec = f"d.received_at >= {start} AND d.received_at < {end}"
-        resolved = f"d.finished_at >= {start} AND d.finished_at < {end} AND d.outcome IS NOT NULL"
-        [extra] = await self._raw(
+        by_procedure = await self._raw(
             f"""
-            SELECT
-              SUM(CASE WHEN {rec} AND d.fee_total > 0 THEN 1 ELSE 0 END) AS fee_dossiers,
-              SUM(CASE WHEN {rec} AND d.fee_total > 0 AND EXISTS (
-                  SELECT 1 FROM payment p WHERE p.dossier_code = d.code AND p.state = 'succeeded')
-                  THEN 1 ELSE 0 END) AS paid_online,
-              SUM(CASE WHEN {resolved} AND d.outcome = 'approved' THEN 1 ELSE 0 END) AS approved,
-              SUM(CASE WHEN {resolved} AND d.outcome = 'approved' AND d.signatures <> '' THEN 1 ELSE 0 END)
-                AS electronic_results,
-              SUM(CASE WHEN {resolved} AND d.outcome = 'approved' AND d.signatures <> '' AND EXISTS (
-                  SELECT 1 FROM dossier_document dd WHERE dd.dossier_id = d.id
-                  AND dd.kind IN ('upload', 'supplement')) THEN 1 ELSE 0 END) AS digitised,
-              SUM(CASE WHEN {resolved} THEN 1 ELSE 0 END) AS resolved,
-              SUM(CASE WHEN d.finished_at >= {start} AND d.finished_at < {end} AND d.received_at IS NOT NULL
-                  AND (r.level = 1 OR EXISTS (SELECT 1 FROM feedback f WHERE f.dossier_code = d.code))
-                  THEN 1 ELSE 0 END) AS unhappy
-            FROM dossier d {"JOIN unit u ON u.code = d.receiving_unit" if scope.level else ""}
-            LEFT JOIN rating r ON r.dossier_id = d.id
-            WHERE ({self._touching(start, end)}){where}
+            SELECT m.procedure_code AS procedure_code, SUM(m.received_online) AS received_online,
+              {", ".join(f"SUM(m.{n}) AS {n}" for n in INDEX_766_SUMS)}
+            FROM stats_month m {_UNIT_JOIN if scope.level else ""}
+            WHERE m.month >= {first} AND m.month < {last}{where}
+            GROUP BY m.procedure_code
             """,
             params,
         )
-        online_params: list[Any] = []
-        online_where = scope.where(online_params)
-        used_online = {
-            r["procedure_code"]
-            for r in await self._raw(
-                f"""SELECT DISTINCT d.procedure_code FROM dossier d JOIN unit u ON u.code = d.receiving_unit
-                WHERE d.channel = 2 AND {rec}{online_where}""",
-                online_params,
-            )
-        }
+        extra = {n: sum(int(r[n] or 0) for r in by_procedure) for n in INDEX_766_SUMS}
+        used_online = {r["procedure_code"] for r in by_procedure if r["received_online"]}
         procedures = self._procedures_in(scope)
         online_procs = [p for p in procedures if p.online_level in ("full", "partial")]
         fee_procs = [p for p in procedures if any(i.amount or i.tiers for i in p.fee.items)]
@@ -470,7 +468,6 @@ class StatsService:
             for p in procedures
             if p.name and p.steps and p.documents and p.time_limit and p.applicants and p.competent_unit
         ]
-        extra = {k: int(v or 0) for k, v in extra.items()}
         late_share = _rate(s["ended_late"], s["ended"])
         unhappy_share = _rate(extra["unhappy"], s["ended"])
         values: dict[str, tuple[float | None, float, float] | None] = {
@@ -585,8 +582,7 @@ class StatsService:
         if scope.procedure:
             return [p for p in procedures if p.code == scope.procedure]
         if scope.unit:
-            unit = self.directory.get(scope.unit)
-            return [p for p in procedures if unit in self.catalogue.receiving_units(p)]
+            return self._procedures_at.get(scope.unit, [])
         if scope.level:
             return [
                 p

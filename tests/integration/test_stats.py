@@ -25,6 +25,12 @@ import pytest
 
 from app.db.tables import Dossier, DossierStep
 from app.domain.clock import VN_TZ
+from app.services import rollup
+from app.domain.periods import parse_period
+from app.services.catalogue import CatalogueService
+from app.services.directory import load_directory
+from app.services.stats import COUNTS, Scope, StatsService
+from procedures.loader import default_catalogue
 from tests.conftest import app_client, bearer
 from tests.integration.test_dossier_journey import PDF, act, submit_birth
 
@@ -355,6 +361,30 @@ async def test_a_hand_built_week_gives_the_worked_out_figures(busy_client, clock
     assert indicators["3.6"]["denominator"] == 0 and indicators["3.6"]["points"] is None  # no fees
     assert sum(g["max_points"] for g in index["groups"]) == 100
 
+    # --- the rollup ------------------------------------------------------------------------
+    # Kept change by change, it equals the one recomputed from the tables.
+    assert await rollup.differences() == {"stats_month": 0, "stats_officer_month": 0}
+    # Once the quarter is over, "open" and "overdue" are the balances at its end (E), taken
+    # from the rollup rather than from the dossiers open now; the flows do not move.
+    clock.set(datetime(2021, 4, 5, 9, 0, tzinfo=VN_TZ))
+    closed = (await client.get("/api/v1/stats/summary", params={"period": PERIOD, "unit": unit})).json()
+    assert {k: closed["total"][k] for k in expected} == expected, closed["total"]
+    march = (await client.get("/api/v1/stats/summary", params={"period": "2021-03", "unit": unit})).json()
+    assert {k: march["total"][k] for k in expected} == expected
+    february = (await client.get("/api/v1/stats/summary", params={"period": "2021-02", "unit": unit})).json()
+    assert february["total"] is None  # nothing yet, nothing open
+    # The trend carries the same balances month to month.
+    directory = await load_directory(fresh=True)
+    stats = StatsService(clock, directory, CatalogueService(default_catalogue(), directory))
+    trend = {m["period"]: m for m in await stats.trend(parse_period("2021"), Scope(unit=unit))}
+    assert list(trend) == ["2021-01", "2021-02", "2021-03", "2021-04"]  # up to the clock's month
+    assert {k: trend["2021-03"][k] for k in expected} == expected
+    assert (trend["2021-04"]["received"], trend["2021-04"]["open"], trend["2021-04"]["open_overdue"]) == (
+        0,
+        1,
+        1,
+    )
+
 
 async def _through_to_result(client, code: str, key: str) -> None:
     """Receive, process, approve and return the result of a birth registration at commune ``key``."""
@@ -476,6 +506,14 @@ async def test_the_pages_downloads_and_report_show_the_same_numbers(busy_client,
         report["summary"]
         == (await client.get("/api/v1/stats/summary", params={"period": PERIOD})).json()["total"]
     )
+    # Its trend, month by month, is each month's own summary (March still running).
+    assert [m["period"] for m in report["trend"]] == ["2021-01", "2021-02", "2021-03"]
+    for month in report["trend"]:
+        alone = (await client.get("/api/v1/stats/summary", params={"period": month["period"]})).json()[
+            "total"
+        ]
+        assert {k: month[k] for k in COUNTS} == {k: (alone or {}).get(k, 0) for k in COUNTS}, month["period"]
+    assert sum(m["received"] for m in report["trend"]) == report["summary"]["received"] > 0
     pdf = await client.get("/thong-ke/bao-cao.pdf", params={"period": PERIOD})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)

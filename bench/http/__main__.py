@@ -1,6 +1,6 @@
 """The portal's HTTP paths under load, as ratios to a bare Litestar app measured in the same run.
 
-    .venv/bin/python bench/http.py [--duration 10] [--connections 64] [--workers 1,2]
+    .venv/bin/python bench/http [--duration 10] [--connections 64] [--workers 1,2]
         [--databases sqlite,postgres] [--dossiers 10000] [--paths lookup,search,...]
 
 For each database × number of workers: a fresh database (a SQLite file in a temporary
@@ -35,11 +35,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HERE = str(Path(__file__).resolve().parent)
-# Run as a script, bench/ would be first on sys.path and this file would shadow the
-# standard library's ``http`` package (urllib and uvicorn import it).
-sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != HERE]
-
+# A directory run as ``python bench/http`` (a bench/http.py would shadow the standard
+# library's ``http`` for every script in bench/).
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -54,7 +51,7 @@ import urllib.parse  # noqa: E402
 import urllib.request  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
-ROOT = Path(HERE).parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LUA = ROOT / "bench" / "wrk" / "rotate.lua"
 PROTECTED_DATABASES = {"test", "postgres", "root"}

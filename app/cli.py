@@ -123,6 +123,26 @@ def migrate() -> None:
 
 
 @main.command()
+@click.option("--rebuild", is_flag=True, help="Recompute it from the dossiers (the portal idle).")
+def rollup(rebuild: bool) -> None:
+    """Check the statistics' rollup against the dossiers (or rebuild it)."""
+    from app.domain.text import vn_number
+    from app.services import rollup as kept
+
+    if rebuild:
+        rows = _with_database(kept.rebuild)
+        units, officers = (vn_number(rows[t]) for t in ("stats_month", "stats_officer_month"))
+        click.echo(f"Đã tính lại số liệu thống kê: {units} dòng theo đơn vị, {officers} dòng theo cán bộ.")
+        return
+    wrong = _with_database(kept.differences)
+    if any(wrong.values()):
+        raise click.ClickException(
+            f"Số liệu thống kê lệch với hồ sơ ({sum(wrong.values())} dòng): chạy `portal rollup --rebuild`."
+        )
+    click.echo("Số liệu thống kê khớp với hồ sơ.")
+
+
+@main.command()
 @click.option(
     "--province", default=None, help="Province data under fixtures/provinces/ (default yen-bai-2021)."
 )

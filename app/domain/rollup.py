@@ -32,8 +32,9 @@ from datetime import datetime
 from app.domain.clock import VN_TZ
 from app.domain.evaluation import SATISFIED_FROM
 
-#: Per (month, receiving unit, procedure).
-UNIT_FIGURES = (
+#: Per (month, receiving unit, procedure): what counts by the month of reception, by the
+#: month the dossier finished, then the Circular 01 sums and the balances (below).
+UNIT_FIGURES: tuple[str, ...] = (
     # by the month of reception
     "received",
     "received_online",
@@ -58,7 +59,10 @@ UNIT_FIGURES = (
     "approved",
     "electronic_results",
     "digitised",
-    # Circular 01/2018 over resolved dossiers: sums of points, and how many had a value
+)
+#: Circular 01/2018 over the resolved dossiers (by the month they finished): sums of points,
+#: and how many dossiers had a value.
+EVALUATION_FIGURES = (
     "i1_sum",
     "i2_sum",
     "i2_count",
@@ -70,10 +74,10 @@ UNIT_FIGURES = (
     "in_unit",
     "resolved_online",
     "late_online",
-    # running balances (summed over every month up to the one asked for)
-    "open_change",
-    "overdue_change",
 )
+#: Running balances: summed over every month up to the one asked for.
+BALANCES = ("open_change", "overdue_change")
+UNIT_FIGURES += EVALUATION_FIGURES + BALANCES
 #: Per (month, officer, the step's unit, receiving unit, procedure): the officer's finished
 #: steps on resolved dossiers and the points of indices 1, 2, 3, 4, 7 over them.
 OFFICER_FIGURES = ("steps", "i1_sum", "i2_sum", "i3_sum", "i3_count", "i4_sum", "i4_count", "i7_sum")
@@ -234,12 +238,8 @@ class Rollup:
                 c["i2_sum"] += sign * (2 if all(s.timeliness == "early" for s in f.steps) else 1)
             if all(s.handoff == "internal" for s in f.steps):
                 c["in_unit"] += sign
-        if i3 is not None:
-            c["i3_sum"] += sign * i3
-            c["i3_count"] += sign
-        if i4 is not None:
-            c["i4_sum"] += sign * i4
-            c["i4_count"] += sign
+        _averaged(c, "i3", i3, sign)
+        _averaged(c, "i4", i4, sign)
         c["i7_sum"] += sign * i7
         if f.channel == ONLINE:
             c["resolved_online"] += sign
@@ -255,12 +255,8 @@ class Rollup:
             o["steps"] += sign
             o["i1_sum"] += sign * i1
             o["i2_sum"] += sign * _POINTS.get(s.timeliness or "", 0)
-            if i3 is not None:
-                o["i3_sum"] += sign * i3
-                o["i3_count"] += sign
-            if i4 is not None:
-                o["i4_sum"] += sign * i4
-                o["i4_count"] += sign
+            _averaged(o, "i3", i3, sign)
+            _averaged(o, "i4", i4, sign)
             o["i7_sum"] += sign * i7
 
     def unit_rows(self) -> list[tuple]:
@@ -273,6 +269,13 @@ class Rollup:
 
     def __bool__(self) -> bool:
         return bool(self.unit_rows() or self.officer_rows())
+
+
+def _averaged(c: Counter, index: str, points: int | None, sign: int) -> None:
+    """An index averaged over the dossiers that have a value for it (the rating's)."""
+    if points is not None:
+        c[f"{index}_sum"] += sign * points
+        c[f"{index}_count"] += sign
 
 
 def _contacts(n: int | None) -> int | None:

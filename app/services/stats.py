@@ -30,7 +30,7 @@ from app.domain import evaluation as ev
 from app.domain.clock import Clock
 from app.domain.directory import Directory
 from app.domain.periods import Period
-from app.domain.rollup import OFFICER_FIGURES, WAITING, month_of
+from app.domain.rollup import EVALUATION_FIGURES, OFFICER_FIGURES, WAITING, month_of
 from app.services.catalogue import CatalogueService
 from app.services.errors import Invalid
 
@@ -77,20 +77,7 @@ class Dialect:
 #: Rollup figures the summary sums over the period's months (the rest of COUNTS are the
 #: balances open / open_overdue).
 SUMMARY_FLOWS = tuple(n for n in COUNTS if n not in ("open", "open_overdue")) + ("resolution_seconds",)
-#: What the Circular 01 evaluation of an agency and the 766 indicators sum.
-AGENCY_SUMS = (
-    "i1_sum",
-    "i2_sum",
-    "i2_count",
-    "i3_sum",
-    "i3_count",
-    "i4_sum",
-    "i4_count",
-    "i7_sum",
-    "in_unit",
-    "resolved_online",
-    "late_online",
-)
+#: What the 766 indicators sum, beside the summary.
 INDEX_766_SUMS = (
     "fee_dossiers",
     "paid_online",
@@ -324,7 +311,7 @@ class StatsService:
         agencies = await self._raw(
             f"""
             SELECT m.unit_code AS unit, u.level AS level, SUM(m.resolved) AS dossiers,
-              {", ".join(f"SUM(m.{n}) AS {n}" for n in AGENCY_SUMS)}
+              {", ".join(f"SUM(m.{n}) AS {n}" for n in EVALUATION_FIGURES)}
             FROM stats_month m {_UNIT_JOIN}
             WHERE m.month >= {first} AND m.month < {last}{where}
             GROUP BY m.unit_code, u.level

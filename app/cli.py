@@ -356,7 +356,7 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
     from app.domain.periods import covering
     from app.services.catalogue import CatalogueService
     from app.services.directory import load_directory, seeded_province
-    from app.services.stats import Scope, StatsService
+    from app.services.stats import StatsService
     from app.simulation.runs import SimulationError, run_into_database
     from procedures.loader import default_catalogue
 
@@ -378,8 +378,7 @@ async def _simulate_into_database(model, province, seed: int, first, days: int, 
     directory = await load_directory(fresh=True)
     stats = StatsService(ManualClock(end), directory, CatalogueService(default_catalogue(), directory))
     period = covering(start, end)  # the statistics are kept by month
-    rows = await stats.summary(period, Scope(), "province")
-    return run, written, {"period_label": period.label, **(rows[0] if rows else {})}
+    return run, written, {"period_label": period.label, **(await stats.total(period) or {})}
 
 
 def _print_written(model, run, written: dict[str, int], summary: dict, first, days: int) -> None:

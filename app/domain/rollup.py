@@ -26,6 +26,7 @@ rebuild adds every dossier. The rules (reference §1.6, §4, §8.4; [U] choices 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -304,7 +305,7 @@ def change(before: DossierFacts | None, after: DossierFacts | None) -> Rollup:
 
 def facts_from_rows(
     row: dict,
-    steps: list[dict] = (),  # type: ignore[assignment]
+    steps: Iterable[dict] = (),
     rating: dict | None = None,
     *,
     paid_online: bool = False,

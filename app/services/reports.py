@@ -108,7 +108,7 @@ class ReportService:
 
     async def build(self, period: Period) -> dict[str, Any]:
         stats = self.stats
-        total = await stats.summary(period, Scope(), "province")
+        total = await stats.total(period)
         evaluation = await stats.evaluation(period)
         return {
             "title": f"Báo cáo kết quả giải quyết thủ tục hành chính {period.label.lower()}",
@@ -116,7 +116,7 @@ class ReportService:
             "period": period.key,
             "period_label": period.label,
             "generated_at": stats.clock.now().isoformat(timespec="seconds"),
-            "summary": total[0] if total else None,
+            "summary": total,
             "by_level": await stats.summary(period, Scope(), "level"),
             "by_unit": await stats.summary(period, Scope(), "unit"),
             "trend": await stats.trend(period),

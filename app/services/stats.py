@@ -208,6 +208,18 @@ class StatsService:
         out = [self._summary_row(group, r) for _, r in sorted(found.items())]
         return [r for r in out if r["received"] or r["ended"] or r["open"]]
 
+    async def summary_with_total(
+        self, period: Period, scope: Scope = Scope(), group: str = "province"
+    ) -> tuple[list[dict], dict | None]:
+        """The rows by ``group`` and the scope's total (None when it has no figures) — what
+        the statistics page and the API show together."""
+        return await self.summary(period, scope, group), await self.total(period, scope)
+
+    async def total(self, period: Period, scope: Scope = Scope()) -> dict | None:
+        """The scope's one summary row (None when it has no figures)."""
+        rows = await self.summary(period, scope, "province")
+        return rows[0] if rows else None
+
     async def _open_now(self, now: datetime, scope: Scope, group: str) -> list[dict[str, Any]]:
         """Open and overdue at ``now``, from the dossiers not finished then (few, through the
         (finished_at, received_at) index)."""
@@ -432,8 +444,7 @@ class StatsService:
         first, last = _months(period)
         params: list[Any] = []
         where = scope.where(params)
-        summary = await self.summary(period, scope)
-        s = summary[0] if summary else self._summary_row("province", {"key": "province"})
+        s = await self.total(period, scope) or self._summary_row("province", {"key": "province"})
         by_procedure = await self._raw(
             f"""
             SELECT m.procedure_code AS procedure_code, SUM(m.received_online) AS received_online,

@@ -115,14 +115,8 @@ class StatsApiController(Controller):
         procedure: FromQuery[str] = "",
     ) -> dict[str, Any]:
         p = period_from(period, stats)
-        scope = Scope(unit, level, procedure)
-        return {
-            "period": p.key,
-            "period_label": p.label,
-            "group": group,
-            "rows": await stats.summary(p, scope, group),
-            "total": (await stats.summary(p, scope, "province") or [None])[0],
-        }
+        rows, total = await stats.summary_with_total(p, Scope(unit, level, procedure), group)
+        return {"period": p.key, "period_label": p.label, "group": group, "rows": rows, "total": total}
 
     @get(
         "/evaluation",

@@ -66,6 +66,11 @@ def period_choices(now: datetime) -> list[tuple[str, str]]:
     return out
 
 
+def _with_total(rows: list[dict], total: dict | None) -> list[dict]:
+    """A downloaded table's rows and, last, its total line."""
+    return rows + ([{**total, "name": "Tổng cộng"}] if total else [])
+
+
 def _download(body: bytes, filename: str, media_type: str) -> Response[bytes]:
     return Response(
         body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -81,10 +86,8 @@ class StatsPagesController(Controller):
 
     async def _figures(self, stats: StatsService, period: str, group: str, level: str, unit: str):
         p = period_from(period, stats)
-        scope = Scope(unit=unit, level=level)  # the service checks the grouping and the scope
-        rows = await stats.summary(p, scope, group)
-        total = await stats.summary(p, scope, "province")
-        return p, rows, (total[0] if total else None)
+        # The service checks the grouping and the scope.
+        return (p, *await stats.summary_with_total(p, Scope(unit=unit, level=level), group))
 
     @get("", name="stats_public")
     async def public(
@@ -127,7 +130,7 @@ class StatsPagesController(Controller):
         unit: FromQuery[str] = "",
     ) -> Response[bytes]:
         p, rows, total = await self._figures(stats, period, group, level, unit)
-        body = to_csv(SUMMARY_COLUMNS, rows + ([{**total, "name": "Tổng cộng"}] if total else []))
+        body = to_csv(SUMMARY_COLUMNS, _with_total(rows, total))
         return _download(body, f"thong-ke-{p.key}-{group}.csv", "text/csv; charset=utf-8")
 
     @get("/tai-ve.xlsx")
@@ -145,7 +148,7 @@ class StatsPagesController(Controller):
                 (
                     f"{GROUP_LABELS[group]} {p.key}",
                     SUMMARY_COLUMNS,
-                    rows + ([{**total, "name": "Tổng cộng"}] if total else []),
+                    _with_total(rows, total),
                 )
             ]
         )
@@ -162,7 +165,7 @@ class StatsPagesController(Controller):
         user = request.scope["user"]
         p = period_from(period, stats)
         scope = Scope(unit=user.unit_code or "")
-        total = await stats.summary(p, scope)
+        total = await stats.total(p, scope)
         trend = await stats.trend(parse_period(str(p.start.year)), scope)
         evaluation = await stats.evaluation(p, scope)
         unit = stats.directory.get(user.unit_code or "")
@@ -173,7 +176,7 @@ class StatsPagesController(Controller):
                 period=p,
                 periods=period_choices(stats.clock.now()),
                 unit=unit,
-                total=total[0] if total else None,
+                total=total,
                 trend=trend,
                 trend_chart=trend_lines(
                     trend, title=f"Theo tháng năm {p.start.year} – {unit.name if unit else ''}"
@@ -188,7 +191,7 @@ class StatsPagesController(Controller):
         self, request: Request, stats: NamedDependency[StatsService], period: FromQuery[str] = ""
     ) -> Template:
         p = period_from(period, stats)
-        total = await stats.summary(p)
+        total = await stats.total(p)
         trend = await stats.trend(parse_period(str(p.start.year)))
         levels = await stats.summary(p, group="level")
         evaluation = await stats.evaluation(p)
@@ -199,7 +202,7 @@ class StatsPagesController(Controller):
                 request,
                 period=p,
                 periods=period_choices(stats.clock.now()),
-                total=total[0] if total else None,
+                total=total,
                 trend=trend,
                 trend_chart=trend_lines(trend, title=f"Toàn tỉnh theo tháng năm {p.start.year}"),
                 levels=levels,

@@ -32,6 +32,20 @@ AFTERNOON = (time(13, 0), time(17, 0))
 END_OF_DAY = AFTERNOON[1]
 
 
+def _us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 10**6 + t.microsecond
+
+
+_US = timedelta(microseconds=1)
+_M0, _M1, _A0, _A1 = (_us(t) for t in (*MORNING, *AFTERNOON))
+_MORNING_US = _M1 - _M0
+#: Office time in a working day, in microseconds.
+_DAY_US = _MORNING_US + _A1 - _A0
+#: Office-time positions are counted from here (earlier moments take the day-by-day walk).
+_EPOCH = date(1990, 1, 1)
+_EPOCH_MOMENT = datetime.combine(_EPOCH, time(0), VN_TZ)
+
+
 class TimeUnit(str, enum.Enum):
     WORKING_DAYS = "working_days"
     DAYS = "days"
@@ -62,6 +76,10 @@ class WorkingCalendar:
     _day_periods: dict[date, list[tuple[datetime, datetime]]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: The working days from _EPOCH in order; per date, how many of them came before it and
+    #: whether it is one.
+    _working: list[date] = field(default_factory=list, init=False, repr=False, compare=False)
+    _before: dict[date, tuple[int, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def is_working_day(self, d: date) -> bool:
         known = self._known.get(d)
@@ -122,8 +140,56 @@ class WorkingCalendar:
 
     # --- working hours (step budgets) -------------------------------------------------
 
+    # Office time is counted as a position — microseconds of office time since _EPOCH — so
+    # that moving forward by a budget or measuring between two moments is arithmetic and a
+    # look-up, not a walk day by day (the simulator asks millions of times). The walks
+    # below stay as the definition, for zero budgets and moments before _EPOCH, and the
+    # tests check both give the same microsecond.
+
+    def _extend_to(self, d: date) -> None:
+        cursor = max(self._before, default=_EPOCH - timedelta(days=1)) + timedelta(days=1)
+        end = max(d, cursor + timedelta(days=366))  # a year at a time
+        while cursor <= end:
+            working = self.is_working_day(cursor)
+            self._before[cursor] = (len(self._working), working)
+            if working:
+                self._working.append(cursor)
+            cursor += timedelta(days=1)
+
+    def _position(self, moment: datetime) -> int:
+        local = moment.astimezone(VN_TZ)
+        d = local.date()
+        known = self._before.get(d)
+        if known is None:
+            self._extend_to(d)
+            known = self._before[d]
+        before, working = known
+        if not working:
+            return before * _DAY_US
+        s = ((local.hour * 60 + local.minute) * 60 + local.second) * 10**6 + local.microsecond
+        return before * _DAY_US + min(max(s, _M0), _M1) - _M0 + min(max(s, _A0), _A1) - _A0
+
+    def _moment(self, position: int) -> datetime:
+        """The moment at an office-time position; a position at a day's boundary is the
+        end of the day before (work that ends there ends at 17:00, not at 07:30 next)."""
+        k, offset = divmod(position, _DAY_US)
+        if offset == 0 and k > 0:
+            return datetime.combine(self._working[k - 1], AFTERNOON[1], VN_TZ)
+        while len(self._working) <= k:
+            self._extend_to(max(self._before) + timedelta(days=366))
+        if offset <= _MORNING_US:
+            return datetime.combine(self._working[k], MORNING[0], VN_TZ) + offset * _US
+        return datetime.combine(self._working[k], AFTERNOON[0], VN_TZ) + (offset - _MORNING_US) * _US
+
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """``start`` moved forward by ``hours`` of office time."""
+        if hours > 0 and start >= _EPOCH_MOMENT:
+            microseconds = timedelta(hours=hours) // _US
+            if microseconds:
+                return self._moment(self._position(start) + microseconds)
+        return self._add_working_hours_day_by_day(start, hours)
+
+    def _add_working_hours_day_by_day(self, start: datetime, hours: float) -> datetime:
         remaining = timedelta(hours=hours)
         cursor = start.astimezone(VN_TZ)
         while True:
@@ -139,6 +205,13 @@ class WorkingCalendar:
             cursor = datetime.combine(self.next_working_day(cursor.date()), MORNING[0], VN_TZ)
 
     def working_hours_between(self, start: datetime, end: datetime) -> float:
+        if end <= start:
+            return 0.0
+        if start >= _EPOCH_MOMENT:
+            return (self._position(end) - self._position(start)) / 10**6 / 3600
+        return self._working_hours_between_day_by_day(start, end)
+
+    def _working_hours_between_day_by_day(self, start: datetime, end: datetime) -> float:
         if end <= start:
             return 0.0
         start, end = start.astimezone(VN_TZ), end.astimezone(VN_TZ)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 # Rough frequencies of Vietnamese family names (Nguyễn ≈ 38 %).
@@ -74,9 +75,13 @@ GIVEN_FEMALE = [
 ]
 
 
+_FAMILY_NAMES = [f for f, _ in FAMILY]
+_FAMILY_CUMULATIVE = list(itertools.accumulate(w for _, w in FAMILY))
+
+
 def person_name(rng: random.Random) -> tuple[str, bool]:
     """(full name, female)."""
-    family = rng.choices([f for f, _ in FAMILY], weights=[w for _, w in FAMILY])[0]
+    family = rng.choices(_FAMILY_NAMES, cum_weights=_FAMILY_CUMULATIVE)[0]
     female = rng.random() < 0.5
     middle = rng.choice(MIDDLE_FEMALE if female else MIDDLE_MALE)
     given = rng.choice(GIVEN_FEMALE if female else GIVEN_MALE)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.domain.calendar import WorkingCalendar, classify
+from app.domain.calendar import Timeliness, WorkingCalendar, classify
 from app.domain.directory import Directory
 from app.domain.lifecycle import (
     Action,
@@ -26,6 +26,7 @@ from app.domain.lifecycle import (
     Status,
     Transition,
     apply,
+    built,
 )
 from procedures.schema import Procedure
 
@@ -35,33 +36,59 @@ CLOSING = frozenset({Status.NOT_RECEIVED, Status.STOPPED, Status.RESOLVED})
 #: times when histories are generated).
 _STATUS = {int(s): s for s in Status}
 _OUTCOME = {o.value: o for o in Outcome}
+#: Stored values by member (an enum's ``.value`` is a slow property in a hot loop).
+_TIMELINESS = {t: t.value for t in Timeliness}
+#: Per procedure code: the procedure and its workflow's roles (checked by identity).
+_ROLES: dict[str, tuple[Procedure, tuple[str, ...]]] = {}
+_NO_SIGNATURES: frozenset[str] = frozenset()
+
+
+def step_roles(p: Procedure) -> tuple[str, ...]:
+    known = _ROLES.get(p.code)
+    if known is None or known[0] is not p:
+        known = _ROLES[p.code] = (p, tuple(s.role for s in p.workflow))
+    return known[1]
 
 
 def state_of(row: dict[str, Any], p: Procedure) -> DossierState:
     """The lifecycle state held in a dossier row."""
-    return DossierState(
+    # Built without the frozen dataclass's __init__ (one object.__setattr__ per field): the
+    # simulator reads a state at every one of its ~10^6 transitions a year.
+    state = object.__new__(DossierState)
+    state.__dict__.update(
         status=_STATUS[row["status"]],
-        step_roles=tuple(s.role for s in p.workflow),
+        step_roles=step_roles(p),
         due_at=row["due_at"],
         step=row["step"],
         supplements=row["supplements"],
         resume_status=_STATUS[row["resume_status"]] if row["resume_status"] else None,
         apologized=row["apologized"],
         outcome=_OUTCOME[row["outcome"]] if row["outcome"] else None,
-        signatures=frozenset(filter(None, row["signatures"].split(","))),
+        signatures=frozenset(filter(None, row["signatures"].split(",")))
+        if row["signatures"]
+        else _NO_SIGNATURES,
         fee_due=row["fee_due"],
         paid=row["paid"],
     )
+    return state
+
+
+#: Actors are immutable and few (a role and three flags): made once each.
+_ACTORS: dict[tuple[str, bool, bool, bool], Actor] = {}
 
 
 def actor_at(row: dict[str, Any], role: str, unit_code: str | None, *, is_owner: bool = False) -> Actor:
     """Who acts on ``row``: an officer of ``role`` at ``unit_code``, or its owner."""
-    return Actor(
-        role=role,
-        is_owner=is_owner,
-        holds_step=bool(row["step_unit"]) and unit_code == row["step_unit"] and role == row["step_role"],
-        at_receiving_unit=unit_code == row["receiving_unit"],
+    key = (
+        role,
+        is_owner,
+        bool(row["step_unit"]) and unit_code == row["step_unit"] and role == row["step_role"],
+        unit_code == row["receiving_unit"],
     )
+    actor = _ACTORS.get(key)
+    if actor is None:
+        actor = _ACTORS[key] = Actor(*key)
+    return actor
 
 
 @dataclass(frozen=True)
@@ -106,10 +133,12 @@ def record(
     if action is Action.RECEIVE or (action is Action.SUPPLEMENT and row["received_at"] is not None):
         # The time limit starts at reception, and restarts from a complete supplement (Art. 19.4).
         due_at = calendar.due_at(now, p.time_limit.value, p.time_limit.unit)
-    reasons = tuple(r.strip() for r in reasons if r.strip())
+    reasons = tuple(r.strip() for r in reasons if r.strip()) if reasons else ()
     result = apply(
         state,
-        Command(action, actor, now, reasons=reasons, new_due_at=new_due_at, due_at=due_at),
+        built(
+            Command, action=action, actor=actor, at=now, reasons=reasons, new_due_at=new_due_at, due_at=due_at
+        ),
         calendar,
     )
     if isinstance(result, Refusal):
@@ -123,7 +152,7 @@ def record(
         "apologized": after.apologized,
         "due_at": after.due_at,
         "outcome": after.outcome.value if after.outcome else None,
-        "signatures": ",".join(sorted(after.signatures)),
+        "signatures": ",".join(sorted(after.signatures)) if after.signatures else "",
         "paid": after.paid,
         "updated_at": now,
     }
@@ -135,7 +164,8 @@ def record(
         close_step = True
         step = p.workflow[after.step]
         unit = directory.resolve(step.unit, row["receiving_unit"])
-        new_step = NewStep(
+        new_step = built(
+            NewStep,
             position=after.step,
             step_key=step.key,
             unit_code=unit.code if unit else "",
@@ -153,7 +183,7 @@ def record(
     if after.status in CLOSING and state.status not in CLOSING:
         changes["finished_at"] = now
         if after.due_at:
-            changes["timeliness"] = classify(now, after.due_at).value
+            changes["timeliness"] = _TIMELINESS[classify(now, after.due_at)]
     if after.status is Status.RETURNED:
         changes["returned_at"] = now
         close_step = True
@@ -166,7 +196,14 @@ def record(
         "reasons": list(reasons),
         **({"new_due_at": new_due_at.isoformat()} if new_due_at else {}),
     }
-    return Recorded(result, changes, close_step, new_step, details)
+    return built(
+        Recorded,
+        transition=result,
+        changes=changes,
+        close_step=close_step,
+        new_step=new_step,
+        audit_details=details,
+    )
 
 
 # --- histories held in memory (the simulator, the bulk loader) ----------------------------------
@@ -260,7 +297,7 @@ def apply_in_memory(
     the database; returns the status before."""
     if done.close_step and steps and steps[-1]["finished_at"] is None:
         last = steps[-1]
-        last.update(finished_at=at, actor=who, timeliness=classify(at, last["due_at"]).value)
+        last.update(finished_at=at, actor=who, timeliness=_TIMELINESS[classify(at, last["due_at"])])
     if (s := done.new_step) is not None:
         steps.append(
             {

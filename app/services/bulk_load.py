@@ -198,6 +198,11 @@ class HistoryWriter:
         self._next_id += 1
         return self._next_id - 1
 
+    @property
+    def known_sequences(self) -> dict[str, int]:
+        """The day counters ``<unit code>|<YYMMDD>`` → last number, as they stand."""
+        return self._counters
+
     def last_sequence(self, key: str) -> int:
         """The day counter ``<unit code>|<YYMMDD>`` as it stands (0 if unused)."""
         return self._counters.get(key, 0)

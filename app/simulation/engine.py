@@ -10,17 +10,26 @@ overloaded unit makes dossiers late, a late dossier gets an apology (Form 04) an
 rating.
 
 Randomness is split into streams so that two scenarios see the same citizens (common
-random numbers): the arrivals of a day depend only on (seed, day), and everything about a
-dossier — its procedure, unit, channel, completeness, the officers' effort on it, the
-citizen's delays and rating — only on (seed, its number). Only queueing differs.
+random numbers): the arrivals of a day — when, which procedure, which unit — depend only on
+(seed, day), and everything else about a dossier — its channel, completeness, the officers'
+effort on it, the citizen's delays and rating — only on (seed, its number). Only queueing
+differs.
+
+No dossier crosses between a district's units and another district's (or the province's):
+the units fall into independent ``shards()``, which separate processes can simulate at once
+(app/simulation/shards.py) with exactly the history of one run holding them all.
 """
 
 from __future__ import annotations
 
+import gc
+import itertools
 import math
+from bisect import bisect
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -42,6 +51,8 @@ from procedures.schema import Procedure
 
 ROLES = ("reception", "specialist", "leader", "clerk")
 DAY = 24 * 60
+#: Audit action names by lifecycle action (an enum's ``.value`` is slow in a hot loop).
+_AUDIT_ACTION = {a: f"dossier.{a.value}" for a in Action}
 #: Office hours (the calendar's), in minutes after midnight: counter arrivals fall inside.
 COUNTER_WINDOWS = ((7 * 60 + 30, 11 * 60 + 30), (13 * 60, 17 * 60))
 REASONS = {
@@ -60,6 +71,22 @@ class Sink(Protocol):
     def dossier(
         self, row: dict[str, Any], steps: list[dict[str, Any]], rating: dict[str, Any] | None
     ) -> None: ...
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A run allocates millions of short-lived dicts, tuples and SimPy events; the cyclic
+    collector's default pace (every 700 allocations, rescanning the catalogue and province
+    each full pass) took ~7 % of a run, ~2.5 % like this. Objects made before the run are set aside and
+    young objects collected less often; both are restored after."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def lognormal(rng: random.Random, d: LogNormal) -> float:
@@ -159,6 +186,17 @@ class Offer:
 
 
 @dataclass
+class Level:
+    """One level's offers, with their cumulative weights (drawn ~10^5 times a year)."""
+
+    offers: list[Offer]
+    cumulative: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cumulative = list(itertools.accumulate(o.weight for o in self.offers))
+
+
+@dataclass
 class Result:
     """What a run did: counts, queues and officers' utilisation, for the report."""
 
@@ -185,7 +223,11 @@ class Simulation:
         sequences: Callable[[str], int] | None = None,
         first_id: int = 1,
         sign: bool = False,
+        units: frozenset[str] | None = None,
     ) -> None:
+        """``units``: simulate only the dossiers received at these units (a union of
+        ``shards()``; the others are drawn all the same, so every dossier keeps its number,
+        id, randomness and history whichever units a run holds)."""
         self.model, self.province, self.seed = model, province, seed
         #: Sign approved results (leader, then seal); which were signed, by whom and when.
         self.sign, self.signed = sign, []
@@ -194,9 +236,13 @@ class Simulation:
         self.origin = datetime.combine(start, time(0), VN_TZ)
         self.env = simpy.Environment()
         self._at_minutes, self._at_moment = 0.0, self.origin
-        self.next_id = first_id
+        self.first_id = first_id
+        self.units = units
         self._sequences = sequences
         self._counters: dict[str, int] = {}
+        self._online_share: dict[int, float] = {}
+        #: Per simulated day, its ``YYMMDD`` (dossier codes and their day counters).
+        self._day_labels: dict[date, str] = {}
         self._open: dict[str, tuple[dict, list, dict]] = {}
         self.result = Result(start, days, seed)
         self.pools = self._pools()
@@ -208,6 +254,8 @@ class Simulation:
         staffing = self.model.staffing
         pools = {}
         for unit in self.province.units:
+            if self.units is not None and unit.code not in self.units:
+                continue
             for role in ROLES:
                 count = getattr(unit.staffing, role)
                 for override in (staffing.kind.get(unit.kind), staffing.unit.get(unit.key)):
@@ -232,6 +280,48 @@ class Simulation:
                 by_level[level].append(Offer(p, receivers, weights.get(p.code, 1.0)))
         return by_level
 
+    def shards(self) -> list[frozenset[str]]:
+        """The units in groups that no dossier crosses: the receiving unit, the units its
+        workflow resolves to and the officers it falls back on (a unit without a role uses
+        its parent's) of every offer are joined; a unit nothing reaches joins the first
+        group. Ordered by their smallest unit code."""
+        parent: dict[str, str] = {}
+
+        def root(code: str) -> str:
+            while parent.setdefault(code, code) != code:
+                parent[code] = parent[parent[code]]
+                code = parent[code]
+            return code
+
+        def pool(unit_code: str, role: str) -> str:
+            key = (unit_code, role)
+            return (key if key in self.pools else self._fallback(key))[0]
+
+        directory = self.province.directory
+        for level in self.offers.values():
+            for offer in level:
+                p = offer.procedure
+                for receiver in offer.receivers:
+                    reached = {receiver.code, pool(receiver.code, "reception")}
+                    for position, step in enumerate(p.workflow):
+                        unit = directory.resolve(step.unit, receiver.code)
+                        if unit is None:
+                            continue
+                        reached |= {unit.code, pool(unit.code, step.role)}
+                        if position == len(p.workflow) - 2:  # the approver signs and seals
+                            reached |= {pool(unit.code, "leader"), pool(unit.code, "clerk")}
+                    first = root(receiver.code)
+                    for code in reached:
+                        parent[root(code)] = first
+        groups: dict[str, set[str]] = defaultdict(set)
+        for code in list(parent):
+            groups[root(code)].add(code)
+        shards = sorted((frozenset(g) for g in groups.values()), key=min)
+        alone = {u.code for u in self.province.units} - set(parent)
+        if alone:
+            shards = [shards[0] | alone, *shards[1:]] if shards else [frozenset(alone)]
+        return shards
+
     # --- time -----------------------------------------------------------------------------
 
     def at(self, minutes: float | None = None) -> datetime:
@@ -254,9 +344,10 @@ class Simulation:
     def day_by_day(self) -> Iterator[int]:
         """Simulate one day at a time (the caller may write what the day produced)."""
         self.env.process(self._arrivals())
-        for day in range(1, self.days + 1):
-            self.env.run(until=day * DAY)
-            yield day
+        with _fewer_collections():
+            for day in range(1, self.days + 1):
+                self.env.run(until=day * DAY)
+                yield day
 
     def finish(self) -> Result:
         for row, steps, rating in self._open.values():  # still open at the end: as they stand
@@ -274,7 +365,10 @@ class Simulation:
 
     def _arrivals(self) -> Iterator[simpy.Event]:
         a = self.model.arrivals
-        levels = [(level, share) for level, share in a.level.items() if self.offers.get(level)]
+        shares = [(level, share) for level, share in a.level.items() if self.offers.get(level)]
+        levels = [Level(self.offers[level]) for level, _ in shares]
+        level_weights = list(itertools.accumulate(share for _, share in shares))
+        number = 0
         for day in range(self.days):
             d = self.start + timedelta(days=day)
             rng = random.Random(f"{self.seed}:day:{d.isoformat()}")
@@ -283,10 +377,19 @@ class Simulation:
             mean *= a.weekday[d.weekday()] if working else a.day_off_online * self.online_share(day)
             times = sorted(self._arrival_minute(rng, working) for _ in range(poisson(rng, mean)))
             for minute in times:
+                # Where the citizen goes is drawn from the day's stream: a run holding only some
+                # units skips the others' dossiers without drawing their own streams.
+                level = levels[bisect(level_weights, rng.random() * level_weights[-1])]
+                offer = level.offers[bisect(level.cumulative, rng.random() * level.cumulative[-1])]
+                unit = rng.choice(offer.receivers)
+                number += 1
+                # Waited for also when skipped: the arrivals' own events stay the same in every
+                # run, so events at the same instant keep their order whichever units run.
                 yield self.env.timeout(max(0.0, day * DAY + minute - self.env.now))
-                number = self.result.generated
+                if self.units is not None and unit.code not in self.units:
+                    continue
                 self.result.generated += 1
-                self.env.process(self._dossier(number, levels, working))
+                self.env.process(self._dossier(number, offer.procedure, unit, working))
             yield self.env.timeout(max(0.0, (day + 1) * DAY - self.env.now))
 
     @staticmethod
@@ -298,19 +401,20 @@ class Simulation:
 
     def online_share(self, day: int) -> float:
         """The share grows through each calendar year, from the model's start to its end value."""
-        lo, hi = self.model.arrivals.online_share
-        d = self.start + timedelta(days=day)
-        return lo + (hi - lo) * (d.timetuple().tm_yday - 1) / 364
+        share = self._online_share.get(day)
+        if share is None:
+            lo, hi = self.model.arrivals.online_share
+            d = self.start + timedelta(days=day)
+            share = self._online_share[day] = lo + (hi - lo) * (d.timetuple().tm_yday - 1) / 364
+        return share
 
     # --- one dossier ----------------------------------------------------------------------
 
-    def _dossier(self, number: int, levels, working_day: bool) -> Iterator[simpy.Event]:
+    def _dossier(
+        self, number: int, p: Procedure, unit: UnitRecord, working_day: bool
+    ) -> Iterator[simpy.Event]:
         rng = random.Random(f"{self.seed}:dossier:{number}")
         m, c = self.model, self.model.citizens
-        level = rng.choices([lv for lv, _ in levels], weights=[s for _, s in levels])[0]
-        offers = self.offers[level]
-        offer = rng.choices(offers, weights=[o.weight for o in offers])[0]
-        p, unit = offer.procedure, rng.choice(offer.receivers)
         minute_of_day = self.env.now % DAY
         in_hours = working_day and any(lo <= minute_of_day < hi for lo, hi in COUNTER_WINDOWS)
         online = not in_hours or rng.random() < self.online_share(int(self.env.now // DAY))
@@ -325,7 +429,7 @@ class Simulation:
             "pays_online": rng.random() < c.pays_online,
             "rates": rng.random() < c.rates,
         }
-        row = self._submit(rng, p, unit, channel)
+        row = self._submit(rng, p, unit, channel, self.first_id + number - 1)
         code = row["code"]
         steps: list[dict[str, Any]] = []
         rating: dict[str, Any] | None = None
@@ -538,17 +642,20 @@ class Simulation:
 
     # --- recording ------------------------------------------------------------------------
 
-    def _submit(self, rng: random.Random, p: Procedure, unit: UnitRecord, channel: int) -> dict[str, Any]:
+    def _submit(
+        self, rng: random.Random, p: Procedure, unit: UnitRecord, channel: int, dossier_id: int
+    ) -> dict[str, Any]:
         now = self.at()
-        key = f"{unit.code}|{now:%y%m%d}"
+        day = now.date()  # the simulation's moments are in Vietnam time
+        label = self._day_labels.get(day) or self._day_labels.setdefault(day, f"{day:%y%m%d}")
+        key = f"{unit.code}|{label}"
         if key not in self._counters:
             self._counters[key] = self._sequences(key) if self._sequences else 0
         self._counters[key] += 1
         code = str(make_code(unit.code, now, self._counters[key]))
         applicant = synthetic_applicant(rng, self.province.cccd_prefix)
-        row = submitted_row(self.next_id, code, p, unit.code, channel, applicant, now)
+        row = submitted_row(dossier_id, code, p, unit.code, channel, applicant, now)
         cccd, fee = row["applicant_cccd"], row["fee_total"]
-        self.next_id += 1
         who = cccd if channel == 2 else officer_username("reception", unit.key)
         self._audit(
             row,
@@ -593,7 +700,7 @@ class Simulation:
         before = apply_in_memory(row, steps, done, now, who)
         self._audit(
             row,
-            f"dossier.{action.value}",
+            _AUDIT_ACTION[action],
             who,
             "citizen" if owner else role,
             before,

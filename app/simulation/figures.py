@@ -33,6 +33,10 @@ class Counts:
     satisfied: int = 0
     dissatisfied: int = 0
 
+    def add(self, other: Counts) -> None:
+        for name in Counts.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     @property
     def in_time_rate(self) -> float | None:
         """Decision 766, indicator 2.1."""
@@ -66,6 +70,13 @@ class Tally:
 
     def audit(self, entry: dict[str, Any]) -> None:
         self.audits += 1
+
+    def add(self, other: Tally) -> None:
+        """Count another run's figures in (the shards of one run, app/simulation/shards.py)."""
+        self.audits += other.audits
+        self.province.add(other.province)
+        for code, counts in other.units.items():
+            self.units[code].add(counts)
 
     def dossier(
         self, row: dict[str, Any], steps: list[dict[str, Any]], rating: dict[str, Any] | None

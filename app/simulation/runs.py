@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from app.domain.clock import VN_TZ
-from app.simulation.engine import Province, Result, Signed, Simulation
+from app.simulation.engine import Province, Result, Signed
 from app.simulation.figures import Tally
 from app.simulation.model import Model
 
@@ -23,9 +23,15 @@ def _end(start: date, days: int) -> datetime:
     return datetime.combine(start + timedelta(days=days), time(0), VN_TZ)
 
 
-def run_in_memory(model: Model, province: Province, seed: int, start: date, days: int) -> Run:
-    tally = Tally(_end(start, days))
-    result = Simulation(model, province, seed=seed, start=start, days=days, sink=tally).run()
+def run_in_memory(
+    model: Model, province: Province, seed: int, start: date, days: int, processes: int = 1
+) -> Run:
+    """The run's figures; its shards simulated by ``processes`` processes (the same figures
+    whatever their number)."""
+    from app.simulation.shards import Job, tally_in_parallel
+
+    job = Job(model, province, seed, start, days)
+    result, tally = tally_in_parallel(job, _end(start, days), processes)
     return Run(seed, result, tally)
 
 
@@ -53,34 +59,28 @@ async def run_into_database(
     progress: Callable[[int], None] | None = None,
     sign: bool = False,
     settings=None,
+    processes: int = 1,
 ) -> tuple[Run, dict[str, int]]:
     """Simulate and write the history into the configured database: the simulation runs in
-    a thread feeding the bulk writer, which writes each full batch meanwhile. With ``sign``
-    every approved result is then rendered and signed for real (leader, then seal) at the
-    times the simulation recorded."""
+    a thread feeding the bulk writer, which writes each full batch meanwhile; its shards are
+    simulated by ``processes`` forked processes (the same history whatever their number).
+    With ``sign`` every approved result is then rendered and signed for real (leader, then
+    seal) at the times the simulation recorded."""
     from app.services.bulk_load import HistoryWriter
+    from app.simulation.shards import Job, run_sharded
 
     if sign:
         await _check_signable(start, settings)
     writer = await HistoryWriter.open()
     tally = Tally(_end(start, days))
-    simulation = Simulation(
-        model,
-        province,
-        seed=seed,
-        start=start,
-        days=days,
-        sink=_Both(writer, tally),
-        sequences=writer.last_sequence,
-        first_id=writer.next_id,
-        sign=sign,
-    )
-    result = await writer.drive(lambda: simulation.run(lambda day, _: progress(day) if progress else None))
-    await writer.finish(simulation.sequences_used)
+    counters = dict(writer.known_sequences)  # as they stood: what forked processes read
+    job = Job(model, province, seed, start, days, writer.next_id, lambda key: counters.get(key, 0), sign)
+    done = await writer.drive(lambda: run_sharded(job, _Both(writer, tally), processes, progress))
+    await writer.finish(done.sequences_used)
     written = dict(writer.written)
     if sign:
-        written["signed"] = await sign_results(simulation.signed, settings)
-    return Run(seed, result, tally), written
+        written["signed"] = await sign_results(done.signed, settings)
+    return Run(seed, done.result, tally), written
 
 
 class SimulationError(ValueError):

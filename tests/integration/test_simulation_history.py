@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 import msgspec
 import pytest
 
-from app.db.tables import Dossier
+from app.db.tables import AuditEvent, Dossier
 from app.domain.clock import VN_TZ, ManualClock
 from app.domain.periods import covering
 from app.services import rollup
@@ -21,6 +21,7 @@ from app.services.stats import Scope, StatsService
 from app.simulation.engine import Province
 from app.simulation.model import load_model
 from app.simulation.runs import run_into_database
+from app.simulation.shards import Job, run_sharded
 from procedures.loader import default_catalogue
 from app.settings import Settings
 from tests.conftest import KEK, app_client, bearer, seeded_private_database
@@ -37,11 +38,13 @@ async def simulated(backend):
             base, arrivals=msgspec.structs.replace(base.arrivals, per_working_day=150)
         )
         province = Province.from_fixtures("yen-bai-2021", default_calendar(), default_catalogue())
-        yield await run_into_database(model, province, 5, START, DAYS)
+        # Two forked processes simulate the districts; the history must be one process's.
+        run, written = await run_into_database(model, province, 5, START, DAYS, processes=2)
+        yield run, written, Job(model, province, 5, START, DAYS)
 
 
 async def test_the_simulated_history_passes_the_audit_chain_check(simulated):
-    run, written = simulated
+    run, written, _ = simulated
     assert written["dossiers"] == run.result.generated > 1000
     assert written["audit"] == run.tally.audits
     events, breaks = await verify_chain()
@@ -50,8 +53,34 @@ async def test_the_simulated_history_passes_the_audit_chain_check(simulated):
     assert await rollup.differences() == {"stats_month": 0, "stats_officer_month": 0}
 
 
+async def test_two_processes_wrote_the_history_of_one(simulated):
+    _, written, job = simulated
+
+    class Recorder:
+        def __init__(self):
+            self.audits, self.dossiers = [], []
+
+        def audit(self, entry):
+            self.audits.append((entry["action"], entry["dossier_code"], entry["at"]))
+
+        def dossier(self, row, steps, rating):
+            self.dossiers.append((row["id"], row["code"], row["status"], row["finished_at"]))
+
+    alone = Recorder()
+    run_sharded(job, alone, processes=1)
+    assert len(alone.audits) == written["audit"]
+    events = await AuditEvent.raw(
+        "SELECT action, dossier_code, at FROM audit_event WHERE dossier_code IS NOT NULL ORDER BY seq"
+    )
+    assert [(e["action"], e["dossier_code"], e["at"]) for e in events] == alone.audits
+    rows = await Dossier.select(Dossier.id, Dossier.code, Dossier.status, Dossier.finished_at).order_by(
+        Dossier.id
+    )
+    assert sorted(alone.dossiers) == [(r["id"], r["code"], r["status"], r["finished_at"]) for r in rows]
+
+
 async def test_the_dashboards_show_the_figures_the_run_counted(simulated):
-    run, _ = simulated
+    run, _, _ = simulated
     directory = await load_directory(fresh=True)
     stats = StatsService(ManualClock(END), directory, CatalogueService(default_catalogue(), directory))
     # June 2021, the month that holds the run (the statistics are kept by month).
@@ -78,7 +107,9 @@ async def test_the_dashboards_show_the_figures_the_run_counted(simulated):
 async def test_a_live_officer_takes_over_a_simulated_dossier(simulated):
     monday = datetime.combine(START + timedelta(days=DAYS + 3), time(9), VN_TZ)  # 21/6 09:00
     waiting = await (
-        Dossier.select(Dossier.code, Dossier.step_unit, Dossier.step_role)
+        Dossier.select(
+            Dossier.code, Dossier.step_unit, Dossier.step_role, Dossier.procedure_code, Dossier.step
+        )
         .where((Dossier.status == 4) & (Dossier.step_role == "specialist"))
         .first()
     )
@@ -92,7 +123,8 @@ async def test_a_live_officer_takes_over_a_simulated_dossier(simulated):
             f"/api/v1/dossiers/{waiting['code']}/actions", headers=officer, json={"action": "forward"}
         )
         assert moved.status_code == 200, moved.text
-        assert moved.json()["current_step"]["role"] == "leader"
+        workflow = default_catalogue().get(waiting["procedure_code"]).workflow
+        assert moved.json()["current_step"]["role"] == workflow[waiting["step"] + 1].role
     events, breaks = await verify_chain()
     assert breaks == []
 

@@ -107,3 +107,32 @@ def test_early_on_time_late():
     assert classify(at(2021, 3, 18, 9), due) is Timeliness.ON_TIME
     assert classify(at(2021, 3, 18, 17, 1), due) is Timeliness.LATE
     assert Timeliness.LATE.label == "Quá hạn"
+
+
+def test_office_time_by_position_is_the_day_by_day_walk_to_the_microsecond():
+    """add_working_hours and working_hours_between count office time as positions; the walk
+    day by day is their definition. Random moments over two years with Tết, swapped days
+    and weekends, budgets from a minute to weeks, and the edges: period ends, lunch,
+    midnight, whole days."""
+    import random
+    from datetime import timedelta
+
+    cal = default_calendar()
+    rng = random.Random(20211)
+    origin = datetime(2021, 1, 1, tzinfo=VN_TZ)
+    edges = [time(7, 30), time(11, 30), time(12, 0), time(13, 0), time(17, 0), time(0, 0), time(23, 59)]
+    moments = [
+        datetime.combine(date(2021, 1, 1) + timedelta(days=rng.randrange(730)), rng.choice(edges), VN_TZ)
+        for _ in range(300)
+    ] + [origin + timedelta(minutes=rng.uniform(0, 730 * 1440)) for _ in range(700)]
+    budgets = [1 / 60, 0.5, 3.5, 4, 8, 16, 40, 120] + [rng.uniform(0, 200) for _ in range(20)]
+    for start in moments:
+        for hours in rng.sample(budgets, 6):
+            fast = cal.add_working_hours(start, hours)
+            assert fast == cal._add_working_hours_day_by_day(start, hours), (start, hours)
+            assert fast.utcoffset() == timedelta(hours=7)
+        end = start + timedelta(hours=rng.uniform(0, 24 * 40))
+        assert cal.working_hours_between(start, end) == cal._working_hours_between_day_by_day(start, end)
+    # Moments before the positions' epoch take the walk.
+    old = datetime(1985, 2, 1, 10, 0, tzinfo=VN_TZ)
+    assert cal.add_working_hours(old, 10) == cal._add_working_hours_day_by_day(old, 10)

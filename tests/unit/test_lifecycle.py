@@ -4,6 +4,7 @@ over any sequence of actions (Hypothesis)."""
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -251,3 +252,28 @@ def test_no_sequence_of_actions_reaches_an_undefined_state(steps, fee_due):
         invariants(s)
         if s.status in TERMINAL:
             assert allowed_actions(s, actor) == []
+
+
+def test_value_classes_built_without_their_init_equal_their_constructors():
+    """lifecycle.built skips a frozen dataclass's __init__ on hot paths: it must give the
+    same object (every field, equality, hash, immutability) for the classes built so."""
+    import dataclasses
+    from datetime import datetime
+
+    from app.domain.lifecycle import Actor, Command, Event, Transition, built
+    from app.domain.records import NewStep, Recorded
+
+    at = datetime(2021, 3, 1, 9, 0)
+    state = DossierState(Status.SUBMITTED, ("reception", "leader", "reception"))
+    command = Command(Action.RECEIVE, Actor("reception"), at, ("a",), None, at)
+    transition = Transition(state, state, (Event("x", {"k": 1}),))
+    step = NewStep(1, "k", "U", "leader", "h", at, at)
+    for value in (command, transition, step, Recorded(transition, {"a": 1}, True, step, {"d": 2})):
+        cls = type(value)
+        names = [f.name for f in dataclasses.fields(cls)]
+        assert set(names) == set(vars(value))  # every field, and nothing else
+        copy = built(cls, **{n: getattr(value, n) for n in names})
+        assert copy == value and type(copy) is cls
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(copy, names[0], None)
+    assert hash(built(Command, **vars(command))) == hash(command)

@@ -139,3 +139,61 @@ def test_scenario_runs_in_parallel_give_what_they_give_one_by_one(province):
     assert (
         serial[0].runs[0].tally.province.received == serial[1].runs[0].tally.province.received
     )  # same citizens
+
+
+def _small(per_day=120):
+    model = load_model("base")
+    return msgspec.structs.replace(
+        model, arrivals=msgspec.structs.replace(model.arrivals, per_working_day=per_day)
+    )
+
+
+def test_the_shards_are_units_no_dossier_crosses(province):
+    from app.simulation.shards import Job, run_sharded
+
+    job = Job(_small(), province, 3, START, 10)
+    sink = Recorder()
+    run_sharded(job, sink, processes=1)
+    shards = job.simulation(None).shards()
+    assert len(shards) >= 10  # the province's own units and each of its nine districts
+    shard_of = {code: i for i, shard in enumerate(shards) for code in shard}
+    assert len(shard_of) == sum(len(s) for s in shards) == len(province.units)  # a partition
+    crossing = [
+        (row["code"], step["unit_code"])
+        for row, steps, _ in sink.dossiers.values()
+        for step in steps
+        if shard_of[step["unit_code"]] != shard_of[row["receiving_unit"]]
+    ]
+    assert len(sink.dossiers) > 500 and crossing == []
+    assert len({shard_of[row["receiving_unit"]] for row, _, _ in sink.dossiers.values()}) == len(shards)
+
+
+def test_the_history_is_the_same_whatever_the_number_of_processes(province):
+    from app.simulation.shards import Job, run_sharded
+
+    job = Job(_small(), province, 4, START, 10)
+    histories, outcomes = [], []
+    for processes in (1, 2, 3):
+        sink = Recorder()
+        outcomes.append(run_sharded(job, sink, processes))
+        histories.append(sink)
+    one = histories[0]
+    assert len(one.dossiers) == outcomes[0].result.generated > 500
+    assert [a["at"] for a in one.audits] == sorted(a["at"] for a in one.audits)  # in time order
+    # Dossier ids follow their numbers: every id from the first, once.
+    assert sorted(row["id"] for row, _, _ in one.dossiers.values()) == list(range(1, len(one.dossiers) + 1))
+    for other, outcome in zip(histories[1:], outcomes[1:], strict=True):
+        assert other.digest() == one.digest()
+        assert outcome.result == outcomes[0].result
+        assert outcome.sequences_used == outcomes[0].sequences_used
+
+
+def test_the_figures_in_memory_are_the_same_whatever_the_number_of_processes(province):
+    from app.simulation.runs import run_in_memory
+
+    one = run_in_memory(_small(), province, 5, START, 10, processes=1)
+    two = run_in_memory(_small(), province, 5, START, 10, processes=2)
+    assert one.result.generated > 500 and one.tally.audits > 5 * one.result.generated
+    assert two.result == one.result  # counts, statuses, every pool's queue and utilisation
+    assert two.tally.province == one.tally.province and two.tally.audits == one.tally.audits
+    assert dict(two.tally.units) == dict(one.tally.units)

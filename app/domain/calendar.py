@@ -39,8 +39,11 @@ def _us(t: time) -> int:
 _US = timedelta(microseconds=1)
 _M0, _M1, _A0, _A1 = (_us(t) for t in (*MORNING, *AFTERNOON))
 _MORNING_US = _M1 - _M0
+_M0_MIN, _M1_MIN, _A0_MIN, _A1_MIN = (x / 60_000_000 for x in (_M0, _M1, _A0, _A1))
+_MORNING_MIN = _M1_MIN - _M0_MIN
 #: Office time in a working day, in microseconds.
 _DAY_US = _MORNING_US + _A1 - _A0
+_DAY_MINUTES = _DAY_US / 60_000_000
 #: Office-time positions are counted from here (earlier moments take the day-by-day walk).
 _EPOCH = date(1990, 1, 1)
 _EPOCH_MOMENT = datetime.combine(_EPOCH, time(0), VN_TZ)
@@ -50,6 +53,9 @@ class TimeUnit(str, enum.Enum):
     WORKING_DAYS = "working_days"
     DAYS = "days"
     SAME_DAY = "same_day"
+
+
+_TIME_UNITS = {u.value: u for u in TimeUnit}
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,12 @@ class WorkingCalendar:
 
     def add_working_days(self, d: date, n: int) -> date:
         """The n-th working day after ``d`` (``d`` itself not counted)."""
+        if n > 0 and d >= _EPOCH:
+            before, working = self._day(d)
+            k = before + working + n - 1  # the working days after d start at before + working
+            while len(self._working) <= k:
+                self._extend_to(max(self._before) + timedelta(days=366))
+            return self._working[k]
         for _ in range(n):
             d = self.next_working_day(d)
         return d
@@ -126,7 +138,7 @@ class WorkingCalendar:
 
     def due_at(self, received_at: datetime, value: int, unit: TimeUnit | str) -> datetime:
         """The appointment (hẹn trả) for a statutory time limit."""
-        unit = TimeUnit(unit)
+        unit = _TIME_UNITS.get(unit) or TimeUnit(unit)  # TimeUnit(…) is slow; unknown ones raise
         start = self.counting_date(received_at)
         if unit is TimeUnit.SAME_DAY:
             last = start if value <= 0 else self.add_working_days(start, value)
@@ -156,14 +168,17 @@ class WorkingCalendar:
                 self._working.append(cursor)
             cursor += timedelta(days=1)
 
-    def _position(self, moment: datetime) -> int:
-        local = moment.astimezone(VN_TZ)
-        d = local.date()
+    def _day(self, d: date) -> tuple[int, bool]:
+        """How many working days from _EPOCH come before ``d``, and whether it is one."""
         known = self._before.get(d)
         if known is None:
             self._extend_to(d)
             known = self._before[d]
-        before, working = known
+        return known
+
+    def _position(self, moment: datetime) -> int:
+        local = moment.astimezone(VN_TZ)
+        before, working = self._day(local.date())
         if not working:
             return before * _DAY_US
         s = ((local.hour * 60 + local.minute) * 60 + local.second) * 10**6 + local.microsecond
@@ -180,6 +195,32 @@ class WorkingCalendar:
         if offset <= _MORNING_US:
             return datetime.combine(self._working[k], MORNING[0], VN_TZ) + offset * _US
         return datetime.combine(self._working[k], AFTERNOON[0], VN_TZ) + (offset - _MORNING_US) * _US
+
+    def office_minutes_after(self, origin: date, start: float, minutes: float) -> float:
+        """``add_working_hours`` in minutes after midnight (Vietnam time) of ``origin``, as a
+        simulation keeps its clock: the same office periods and boundaries, in floats (no
+        datetime made and unmade for each of the ~10^6 tasks of a simulated year)."""
+        day = int(start // 1440)
+        d = origin + timedelta(days=day)
+        if minutes <= 0 or d < _EPOCH:
+            moment = datetime.combine(origin, time(0), VN_TZ) + timedelta(minutes=start)
+            done = self.add_working_hours(moment, minutes / 60)
+            return (done - datetime.combine(origin, time(0), VN_TZ)).total_seconds() / 60
+        before, working = self._day(d)
+        position = before * _DAY_MINUTES
+        if working:
+            s = start - day * 1440
+            position += min(max(s, _M0_MIN), _M1_MIN) - _M0_MIN + min(max(s, _A0_MIN), _A1_MIN) - _A0_MIN
+        k, offset = divmod(position + minutes, _DAY_MINUTES)
+        k = int(k)
+        if offset == 0 and k > 0:
+            return (self._working[k - 1] - origin).days * 1440 + _A1_MIN
+        while len(self._working) <= k:
+            self._extend_to(max(self._before) + timedelta(days=366))
+        base = (self._working[k] - origin).days * 1440
+        if offset <= _MORNING_MIN:
+            return base + _M0_MIN + offset
+        return base + _A0_MIN + offset - _MORNING_MIN
 
     def add_working_hours(self, start: datetime, hours: float) -> datetime:
         """``start`` moved forward by ``hours`` of office time."""

@@ -24,7 +24,8 @@ class DossierCode:
     sequence: int
 
     def __str__(self) -> str:
-        return f"{self.unit_code}-{self.day:%y%m%d}-{self.sequence:04d}"
+        d = self.day  # not strftime: codes are made for every simulated dossier
+        return f"{self.unit_code}-{d.year % 100:02d}{d.month:02d}{d.day:02d}-{self.sequence:04d}"
 
 
 def make_code(unit_code: str, received_at: datetime, sequence: int) -> DossierCode:

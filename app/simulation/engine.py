@@ -572,8 +572,8 @@ class Simulation:
             officer = yield store.get()
         begun = self.env.now
         effort = lognormal(rng, service) if service is not None else minutes
-        done = self.calendar.add_working_hours(self.at(begun), effort / 60)
-        yield self.env.timeout(max(0.0, self.minutes(done) - begun))
+        done = self.calendar.office_minutes_after(self.start, begun, effort)
+        yield self.env.timeout(max(0.0, done - begun))
         pool.busy_minutes += effort
         pool.tasks += 1
         pool.waited_minutes += begun - asked
@@ -590,7 +590,7 @@ class Simulation:
         """The one-stop unit's watch on a dossier's appointment: at 16:00 on the last working
         day before it, a dossier still far from its result gets an apology and a new date
         (Form 04, once); an appointment missed all the same is flagged overdue."""
-        while Status(row["status"]) in OPEN and row["due_at"] is not None:
+        while row["status"] in OPEN and row["due_at"] is not None:  # IntEnum: ints match
             due = row["due_at"]
             if row["status"] == Status.SUPPLEMENT_REQUESTED:  # the clock is paused
                 yield self.env.timeout(DAY)
@@ -627,7 +627,7 @@ class Simulation:
                 yield self.env.timeout(wait + 1)
             if row["due_at"] != due:
                 continue
-            if Status(row["status"]) in OPEN and row["status"] != Status.SUPPLEMENT_REQUESTED:
+            if row["status"] in OPEN and row["status"] != Status.SUPPLEMENT_REQUESTED:
                 row["overdue"] = True
                 self._audit(row, "dossier.overdue", "system", "system", row["status"], row["status"], {})
             return
@@ -698,15 +698,11 @@ class Simulation:
         if isinstance(done, Refusal):  # the simulator must only take allowed actions
             raise RuntimeError(f"{row['code']}: {action.value} by {role} refused: {done.reason}")
         before = apply_in_memory(row, steps, done, now, who)
-        self._audit(
-            row,
-            _AUDIT_ACTION[action],
-            who,
-            "citizen" if owner else role,
-            before,
-            row["status"],
-            done.audit_details,
+        role = "citizen" if owner else role
+        entry = audit_entry(
+            now, _AUDIT_ACTION[action], who, role, row["code"], before, row["status"], done.audit_details
         )
+        self.sink.audit(entry)
 
     def _audit(self, row, action: str, who: str, role: str, before, after, details: dict) -> None:
         self.sink.audit(audit_entry(self.at(), action, who, role, row["code"], before, after, details))

@@ -136,3 +136,36 @@ def test_office_time_by_position_is_the_day_by_day_walk_to_the_microsecond():
     # Moments before the positions' epoch take the walk.
     old = datetime(1985, 2, 1, 10, 0, tzinfo=VN_TZ)
     assert cal.add_working_hours(old, 10) == cal._add_working_hours_day_by_day(old, 10)
+
+
+def test_working_days_by_position_are_the_day_by_day_count():
+    import random
+    from datetime import timedelta
+
+    cal = default_calendar()
+    rng = random.Random(7)
+    for _ in range(2000):
+        d = date(2020, 6, 1) + timedelta(days=rng.randrange(900))
+        n = rng.choice([0, 1, 2, 5, 15, 30, 60, rng.randrange(400)])
+        walked = d
+        for _ in range(n):
+            walked = cal.next_working_day(walked)
+        assert cal.add_working_days(d, n) == walked, (d, n)
+
+
+def test_office_minutes_in_a_simulation_clock_are_add_working_hours():
+    import random
+    from datetime import timedelta
+
+    cal = default_calendar()
+    rng = random.Random(3)
+    origin = date(2021, 1, 1)
+    midnight = datetime.combine(origin, time(0), VN_TZ)
+    for _ in range(3000):
+        start = rng.choice(
+            [rng.uniform(0, 400 * 1440), rng.randrange(400) * 1440 + rng.choice([450, 690, 720, 780, 1020])]
+        )
+        minutes = rng.choice([rng.uniform(0.5, 3000), 240, 480, 960])
+        fast = cal.office_minutes_after(origin, start, minutes)
+        exact = cal.add_working_hours(midnight + timedelta(minutes=start), minutes / 60)
+        assert abs(fast - (exact - midnight).total_seconds() / 60) < 1e-6, (start, minutes)

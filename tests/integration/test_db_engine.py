@@ -1,0 +1,82 @@
+"""The database engines' own behaviour under the app: SQLite queries outside a transaction on
+kept connections, PostgreSQL connections back in the pool without a session reset."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from app.db import engine as db
+from app.db.tables import Setting
+
+
+async def test_sqlite_queries_outside_a_transaction_reuse_a_few_connections(backend):
+    if backend[0] != "sqlite":
+        pytest.skip("SQLite only")
+    engine = db.current_engine()
+    assert isinstance(engine, db.KeptConnectionsSQLiteEngine)
+    await db.stop(engine)  # start from none kept
+    assert engine._opened == []
+
+    async def province() -> str:
+        row = await Setting.select(Setting.value).where(Setting.key == "province").first()
+        return row["value"]
+
+    answers = [await province() for _ in range(20)]
+    answers += await asyncio.gather(*(province() for _ in range(50)))
+    assert set(answers) == {"yen-bai-2021"}
+    assert 1 <= len(engine._opened) <= engine.READERS  # not one connection per query
+
+    # A failing statement raises and leaves its connection usable, with nothing half-done.
+    await Setting.insert(Setting(key="engine-test", value="1"))
+    with pytest.raises(sqlite3.IntegrityError):
+        await Setting.insert(Setting(key="engine-test", value="2"))
+    value = Setting.select(Setting.value).where(Setting.key == "engine-test")
+    for _ in range(engine.READERS * 2):
+        assert await value.first() == {"value": "1"}
+    # What was written outside a transaction is there for a transaction (another connection).
+    async with db.write_transaction():
+        await Setting.update({Setting.value: "3"}).where(Setting.key == "engine-test")
+    assert await value.first() == {"value": "3"}
+    await Setting.delete().where(Setting.key == "engine-test")
+
+    # Stopping closes what was kept; the next query opens again.
+    kept = list(engine._opened)
+    await db.stop(engine)
+    assert engine._opened == []
+    with pytest.raises(sqlite3.ProgrammingError):  # closed for real
+        kept[0].execute("SELECT 1")
+    assert await province() == "yen-bai-2021"
+
+
+async def test_postgres_connection_back_in_the_pool_is_rolled_back_but_not_reset(backend):
+    if backend[0] != "postgres":
+        pytest.skip("PostgreSQL only")
+    pool = db.current_engine().pool
+    # A connection released in the middle of a transaction (a cancelled request) comes back
+    # rolled back: asyncpg's own clean-up still runs without the session reset.
+    connection = await pool.acquire()
+    try:
+        await connection.execute("BEGIN")
+        await connection.execute("INSERT INTO portal_setting (key, value) VALUES ('engine-test', 'x')")
+    finally:
+        await pool.release(connection)
+    async with pool.acquire() as again:
+        assert not again.is_in_transaction()
+        assert await again.fetchval("SELECT count(*) FROM portal_setting WHERE key = 'engine-test'") == 0
+    # No RESET ALL round trip on release: a session setting made on a connection survives
+    # it (the app makes none; this is what the skipped reset saves).
+    async with pool.acquire() as connection:
+        await connection.execute("SET application_name = 'engine-test'")
+    every = []
+    try:
+        for _ in range(pool.get_size()):  # every connection of the pool: the one set is among them
+            every.append(await asyncio.wait_for(pool.acquire(), 10))
+        names = [await c.fetchval("SHOW application_name") for c in every]
+        assert names.count("engine-test") == 1
+    finally:
+        for c in every:
+            await c.execute("RESET application_name")
+            await pool.release(c)

@@ -119,10 +119,7 @@ class WorkingCalendar:
         """The n-th working day after ``d`` (``d`` itself not counted)."""
         if n > 0 and d >= _EPOCH:
             before, working = self._day(d)
-            k = before + working + n - 1  # the working days after d start at before + working
-            while len(self._working) <= k:
-                self._extend_to(max(self._before) + timedelta(days=366))
-            return self._working[k]
+            return self._working_day(before + working + n - 1)  # those after d start at before + working
         for _ in range(n):
             d = self.next_working_day(d)
         return d
@@ -159,7 +156,7 @@ class WorkingCalendar:
     # tests check both give the same microsecond.
 
     def _extend_to(self, d: date) -> None:
-        cursor = max(self._before, default=_EPOCH - timedelta(days=1)) + timedelta(days=1)
+        cursor = _EPOCH + timedelta(days=len(self._before))  # _before holds the days from _EPOCH
         end = max(d, cursor + timedelta(days=366))  # a year at a time
         while cursor <= end:
             working = self.is_working_day(cursor)
@@ -167,6 +164,12 @@ class WorkingCalendar:
             if working:
                 self._working.append(cursor)
             cursor += timedelta(days=1)
+
+    def _working_day(self, k: int) -> date:
+        """The k-th working day from _EPOCH (counting from 0)."""
+        while len(self._working) <= k:
+            self._extend_to(_EPOCH + timedelta(days=len(self._before) + 366))
+        return self._working[k]
 
     def _day(self, d: date) -> tuple[int, bool]:
         """How many working days from _EPOCH come before ``d``, and whether it is one."""
@@ -190,11 +193,10 @@ class WorkingCalendar:
         k, offset = divmod(position, _DAY_US)
         if offset == 0 and k > 0:
             return datetime.combine(self._working[k - 1], AFTERNOON[1], VN_TZ)
-        while len(self._working) <= k:
-            self._extend_to(max(self._before) + timedelta(days=366))
+        day = self._working_day(k)
         if offset <= _MORNING_US:
-            return datetime.combine(self._working[k], MORNING[0], VN_TZ) + offset * _US
-        return datetime.combine(self._working[k], AFTERNOON[0], VN_TZ) + (offset - _MORNING_US) * _US
+            return datetime.combine(day, MORNING[0], VN_TZ) + offset * _US
+        return datetime.combine(day, AFTERNOON[0], VN_TZ) + (offset - _MORNING_US) * _US
 
     def office_minutes_after(self, origin: date, start: float, minutes: float) -> float:
         """``add_working_hours`` in minutes after midnight (Vietnam time) of ``origin``, as a
@@ -215,9 +217,7 @@ class WorkingCalendar:
         k = int(k)
         if offset == 0 and k > 0:
             return (self._working[k - 1] - origin).days * 1440 + _A1_MIN
-        while len(self._working) <= k:
-            self._extend_to(max(self._before) + timedelta(days=366))
-        base = (self._working[k] - origin).days * 1440
+        base = (self._working_day(k) - origin).days * 1440
         if offset <= _MORNING_MIN:
             return base + _M0_MIN + offset
         return base + _A0_MIN + offset - _MORNING_MIN

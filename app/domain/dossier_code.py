@@ -7,6 +7,7 @@ reception in Vietnam time, and NNNN the sequence of dossiers that unit received 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,14 +25,40 @@ class DossierCode:
     sequence: int
 
     def __str__(self) -> str:
-        d = self.day  # not strftime: codes are made for every simulated dossier
-        return f"{self.unit_code}-{d.year % 100:02d}{d.month:02d}{d.day:02d}-{self.sequence:04d}"
+        return f"{self.unit_code}-{_yymmdd(self.day)}-{self.sequence:04d}"
+
+
+def _yymmdd(d: date) -> str:
+    return f"{d.year % 100:02d}{d.month:02d}{d.day:02d}"  # not strftime: ~10^6 codes a simulated year
 
 
 def make_code(unit_code: str, received_at: datetime, sequence: int) -> DossierCode:
     if not 1 <= sequence <= MAX_PER_DAY:
         raise ValueError(f"sequence {sequence} outside 1..{MAX_PER_DAY}")
     return DossierCode(unit_code, received_at.astimezone(VN_TZ).date(), sequence)
+
+
+def counter_key(unit_code: str, received_at: datetime) -> str:
+    """The day counter a dossier's number comes from: ``<unit code>|<YYMMDD>`` (Vietnam time)."""
+    return f"{unit_code}|{_yymmdd(received_at.astimezone(VN_TZ).date())}"
+
+
+class DayNumbers:
+    """Codes for histories made in memory (the simulator, the bulk loader): each unit's
+    numbers per day, continuing the database's day counters (``last(key)``: the counter as
+    it stands, 0 when unused); ``used`` holds the last number given per counter."""
+
+    def __init__(self, last: Callable[[str], int] | None = None) -> None:
+        self._last = last
+        self.used: dict[str, int] = {}
+
+    def next_code(self, unit_code: str, received_at: datetime) -> str:
+        key = counter_key(unit_code, received_at)
+        number = self.used.get(key)
+        if number is None:
+            number = self._last(key) if self._last else 0
+        self.used[key] = number + 1
+        return str(make_code(unit_code, received_at, number + 1))
 
 
 def parse_code(text: str) -> DossierCode | None:

@@ -178,9 +178,7 @@ class Policy:
 def _evolve(state: DossierState, **changes: Any) -> DossierState:
     """``dataclasses.replace`` without its introspection (the simulator calls this millions
     of times); DossierState has no derived fields, so copying its attributes is enough."""
-    new = object.__new__(DossierState)
-    new.__dict__.update(state.__dict__, **changes)
-    return new
+    return built(DossierState, **(state.__dict__ | changes))
 
 
 T = TypeVar("T")

@@ -50,7 +50,7 @@ from app.db.tables import AuditEvent, Dossier, DossierStep, Rating
 from app.domain.calendar import WorkingCalendar
 from app.domain.clock import VN_TZ
 from app.domain.directory import Directory, UnitRecord
-from app.domain.dossier_code import make_code
+from app.domain.dossier_code import DayNumbers
 from app.domain.lifecycle import Action, Refusal
 from app.domain.names import synthetic_applicant
 from app.domain.rollup import Rollup, facts_from_rows
@@ -527,7 +527,7 @@ class Synthesizer:
         arrivals.sort()
         level_names = [lv for lv, _ in self.levels]
         level_shares = [s for _, s in self.levels]
-        counters: dict[str, int] = {}
+        numbers = DayNumbers(sequences)
         out = []
         for i, (second, in_hours) in enumerate(arrivals):
             t0 = midnight + timedelta(seconds=second)
@@ -538,11 +538,7 @@ class Synthesizer:
                 channel = 2
             else:
                 channel = 3 if rng.random() < self.model.arrivals.post_share else 1
-            key = f"{unit.code}|{t0:%y%m%d}"
-            if key not in counters:
-                counters[key] = sequences(key) if sequences else 0
-            counters[key] += 1
-            code = str(make_code(unit.code, t0, counters[key]))
+            code = numbers.next_code(unit.code, t0)
             out.append(self.life(rng, first_id + i, code, t0, p, unit, channel))
         return out
 

@@ -21,7 +21,7 @@ from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock
 from app.domain.directory import Directory
-from app.domain.dossier_code import make_code, parse_code
+from app.domain.dossier_code import counter_key, make_code, parse_code
 from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
 from app.domain.lifecycle import (
     Action,
@@ -228,7 +228,7 @@ class DossierService:
         """The day's next number for ``unit_code`` (a unit, or another series such as PAKN).
 
         One statement, atomic on both databases: concurrent submissions get distinct numbers."""
-        key = f"{unit_code}|{now.astimezone(VN_TZ):%y%m%d}"
+        key = counter_key(unit_code, now)
         rows = await DossierCounter.raw(
             "INSERT INTO dossier_counter (key, last) VALUES ({}, 1) "
             "ON CONFLICT (key) DO UPDATE SET last = dossier_counter.last + 1 RETURNING last",

@@ -39,7 +39,7 @@ import simpy
 from app.domain.calendar import WorkingCalendar
 from app.domain.clock import VN_TZ
 from app.domain.directory import Directory, UnitRecord
-from app.domain.dossier_code import make_code
+from app.domain.dossier_code import DayNumbers
 from app.domain.geography import UnitSpec
 from app.domain.lifecycle import OPEN, Action, Refusal, Status
 from app.domain.names import synthetic_applicant
@@ -238,11 +238,8 @@ class Simulation:
         self._at_minutes, self._at_moment = 0.0, self.origin
         self.first_id = first_id
         self.units = units
-        self._sequences = sequences
-        self._counters: dict[str, int] = {}
+        self._numbers = DayNumbers(sequences)
         self._online_share: dict[int, float] = {}
-        #: Per simulated day, its ``YYMMDD`` (dossier codes and their day counters).
-        self._day_labels: dict[date, str] = {}
         self._open: dict[str, tuple[dict, list, dict]] = {}
         self.result = Result(start, days, seed)
         self.pools = self._pools()
@@ -361,7 +358,7 @@ class Simulation:
     @property
     def sequences_used(self) -> dict[str, int]:
         """The last dossier number given per unit and day (``unit code|yymmdd``)."""
-        return dict(self._counters)
+        return dict(self._numbers.used)
 
     def _arrivals(self) -> Iterator[simpy.Event]:
         a = self.model.arrivals
@@ -646,13 +643,7 @@ class Simulation:
         self, rng: random.Random, p: Procedure, unit: UnitRecord, channel: int, dossier_id: int
     ) -> dict[str, Any]:
         now = self.at()
-        day = now.date()  # the simulation's moments are in Vietnam time
-        label = self._day_labels.get(day) or self._day_labels.setdefault(day, f"{day:%y%m%d}")
-        key = f"{unit.code}|{label}"
-        if key not in self._counters:
-            self._counters[key] = self._sequences(key) if self._sequences else 0
-        self._counters[key] += 1
-        code = str(make_code(unit.code, now, self._counters[key]))
+        code = self._numbers.next_code(unit.code, now)
         applicant = synthetic_applicant(rng, self.province.cccd_prefix)
         row = submitted_row(dossier_id, code, p, unit.code, channel, applicant, now)
         cccd, fee = row["applicant_cccd"], row["fee_total"]

@@ -10,6 +10,7 @@ from app.domain.clock import VN_TZ
 from app.simulation.engine import Province, Result, Signed
 from app.simulation.figures import Tally
 from app.simulation.model import Model
+from app.simulation.shards import Job, run_sharded, tally_in_parallel
 
 
 @dataclass
@@ -28,8 +29,6 @@ def run_in_memory(
 ) -> Run:
     """The run's figures; its shards simulated by ``processes`` processes (the same figures
     whatever their number)."""
-    from app.simulation.shards import Job, tally_in_parallel
-
     job = Job(model, province, seed, start, days)
     result, tally = tally_in_parallel(job, _end(start, days), processes)
     return Run(seed, result, tally)
@@ -67,7 +66,6 @@ async def run_into_database(
     With ``sign`` every approved result is then rendered and signed for real (leader, then
     seal) at the times the simulation recorded."""
     from app.services.bulk_load import HistoryWriter
-    from app.simulation.shards import Job, run_sharded
 
     if sign:
         await _check_signable(start, settings)

@@ -433,8 +433,10 @@ class Simulation:
         self._open[code] = (row, steps, rating)
         waited = 0.0
 
-        def act(action: Action, role: str, unit_code: str | None, who: str, **extra) -> None:
-            self._act(row, steps, p, action, role, unit_code, who, **extra)
+        def act(
+            action: Action, role: str, unit_code: str | None, who: str, *, owner: bool = False, reasons=()
+        ) -> None:
+            self._act(row, steps, p, action, role, unit_code, who, owner=owner, reasons=reasons)
 
         if row["fee_due"] and channel == 2 and fate["pays_online"]:  # the gateway's confirmed callback
             act(Action.PAY, "system", None, "system")
@@ -462,7 +464,7 @@ class Simulation:
         act(Action.RECEIVE, "reception", unit.code, officer)
         if row["fee_due"] and not row["paid"] and (channel != 2 or not fate["pays_online"]):
             act(Action.PAY, "reception", unit.code, officer)
-        self.env.process(self._watch(row, steps, p, unit.code))
+        self._watch(row, steps, p, unit.code)
         withdraw_at = rng.randrange(1, max(2, len(p.workflow) - 1)) if fate["withdrawn"] else None
         holder, holder_pool = officer, reception
         last = len(p.workflow) - 1
@@ -583,51 +585,61 @@ class Simulation:
         else:
             store.items.append(officer)
 
-    def _watch(self, row: dict, steps: list, p: Procedure, receiving: str) -> Iterator[simpy.Event]:
+    def _watch(self, row: dict, steps: list, p: Procedure, receiving: str) -> None:
         """The one-stop unit's watch on a dossier's appointment: at 16:00 on the last working
         day before it, a dossier still far from its result gets an apology and a new date
-        (Form 04, once); an appointment missed all the same is flagged overdue."""
-        while row["status"] in OPEN and row["due_at"] is not None:  # IntEnum: ints match
-            due = row["due_at"]
-            if row["status"] == Status.SUPPLEMENT_REQUESTED:  # the clock is paused
-                yield self.env.timeout(DAY)
-                continue
-            day = due.astimezone(VN_TZ).date() - timedelta(days=1)
-            while not self.calendar.is_working_day(day):
-                day -= timedelta(days=1)
-            check_at = self.minutes(datetime.combine(day, time(16, 0), VN_TZ))
-            if not row["apologized"] and check_at > self.env.now:
-                yield self.env.timeout(check_at - self.env.now)
-                continue  # look again: the appointment may have moved meanwhile
-            if not row["apologized"] and self.at().date() <= day and self._behind(row, p, due):
-                new_due = datetime.combine(
-                    self.calendar.add_working_days(
-                        due.astimezone(VN_TZ).date(), self.model.apology.extra_working_days
-                    ),
-                    due.astimezone(VN_TZ).timetz(),
-                )
-                officer = officer_username("reception", self.province.directory.get(receiving).key)
-                self._act(
-                    row,
-                    steps,
-                    p,
-                    Action.APOLOGIZE,
-                    "reception",
-                    receiving,
-                    officer,
-                    reasons=REASONS[Action.APOLOGIZE],
-                    new_due_at=new_due,
-                )
-                continue
-            wait = self.minutes(due) - self.env.now
-            if wait > 0:
-                yield self.env.timeout(wait + 1)
+        (Form 04, once); an appointment missed all the same is flagged overdue.
+
+        A chain of timeouts with callbacks rather than a SimPy process: a process costs a
+        start and an end event and a generator for each of the year's ~200,000 dossiers."""
+
+        def later(minutes: float, then: Callable[[simpy.Event], None]) -> None:
+            self.env.timeout(minutes).callbacks.append(then)
+
+        def look(_: simpy.Event | None = None) -> None:
+            while row["status"] in OPEN and row["due_at"] is not None:  # IntEnum: ints match
+                due = row["due_at"]
+                if row["status"] == Status.SUPPLEMENT_REQUESTED:  # the clock is paused
+                    return later(DAY, look)
+                day = due.astimezone(VN_TZ).date() - timedelta(days=1)
+                while not self.calendar.is_working_day(day):
+                    day -= timedelta(days=1)
+                check_at = self.minutes(datetime.combine(day, time(16, 0), VN_TZ))
+                if not row["apologized"] and check_at > self.env.now:
+                    return later(check_at - self.env.now, look)  # the appointment may move meanwhile
+                if not row["apologized"] and self.at().date() <= day and self._behind(row, p, due):
+                    self._apologize(row, steps, p, receiving, due)
+                    continue
+                wait = self.minutes(due) - self.env.now
+                if wait > 0:
+                    return later(wait + 1, lambda _, due=due: settle(due))
+                return settle(due)
+
+        def settle(due: datetime) -> None:
             if row["due_at"] != due:
-                continue
+                return look()
             if row["status"] in OPEN and row["status"] != Status.SUPPLEMENT_REQUESTED:
                 row["overdue"] = True
                 self._audit(row, "dossier.overdue", "system", "system", row["status"], row["status"], {})
-            return
+
+        look()
+
+    def _apologize(self, row: dict, steps: list, p: Procedure, receiving: str, due: datetime) -> None:
+        local = due.astimezone(VN_TZ)
+        later = self.calendar.add_working_days(local.date(), self.model.apology.extra_working_days)
+        new_due = datetime.combine(later, local.timetz())
+        officer = officer_username("reception", self.province.directory.get(receiving).key)
+        self._act(
+            row,
+            steps,
+            p,
+            Action.APOLOGIZE,
+            "reception",
+            receiving,
+            officer,
+            reasons=REASONS[Action.APOLOGIZE],
+            new_due_at=new_due,
+        )
 
     def _behind(self, row: dict, p: Procedure, due: datetime) -> bool:
         """Whether the steps left, at their budgets, need more office time than remains."""

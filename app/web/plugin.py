@@ -7,6 +7,7 @@ import hashlib
 import logging
 from pathlib import Path
 
+from litestar import Request
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -36,11 +37,16 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOGIN_PATHS = frozenset({"/dang-nhap", "/api/v1/auth/token"})
 
 
+async def is_login_attempt(request: Request) -> bool:
+    # A coroutine on purpose: Litestar runs a plain function given as check_throttle_handler
+    # in a worker thread, for every request (a tenth of an anonymous look-up's time).
+    return request.method == "POST" and request.scope["path"] in LOGIN_PATHS
+
+
 def login_rate_limit(settings: Settings) -> RateLimitConfig:
     """Per client address; only login attempts count (POSTs to the login paths)."""
     return RateLimitConfig(
-        rate_limit=("minute", settings.login_rate_per_minute),
-        check_throttle_handler=lambda request: request.method == "POST" and request.url.path in LOGIN_PATHS,
+        rate_limit=("minute", settings.login_rate_per_minute), check_throttle_handler=is_login_attempt
     )
 
 

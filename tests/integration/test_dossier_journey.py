@@ -6,7 +6,10 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from app.db.tables import AuditEvent, Dossier, DossierStep
+from app.services.errors import NotFound
 from tests.conftest import bearer
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -119,6 +122,30 @@ async def test_the_public_look_up_shows_only_code_procedure_status_and_appointme
     )
     bad = await client.get("/api/v1/dossiers/khong-phai-ma")
     assert bad.status_code == 404 and "không đúng định dạng" in bad.json()["detail"]
+
+
+async def test_a_dossier_read_by_code_equals_piccolos_select(client, clock):
+    """load_row runs its own SELECT … WHERE code = ? through raw(): the same dict as Piccolo's
+    select(), every column and type, for the whole row and for the public columns."""
+    from app.services.dossiers import PUBLIC_COLUMNS, DossierService
+    from app.settings import get_settings
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    code = (await submit_birth(client, citizen, commune["code"])).json()["code"]
+    await act(client, code, await bearer(client, f"motcua.{commune['key']}"), "receive")
+    service = await DossierService.for_settings(clock, get_settings())
+    whole = await service.load_row(code)
+    assert whole == await Dossier.select().where(Dossier.code == code).first()
+    assert whole["received_at"] is not None and whole["due_at"].utcoffset() is not None  # typed, not text
+    assert {k: type(v) for k, v in whole.items()} == {
+        k: type(v) for k, v in (await Dossier.select().where(Dossier.code == code).first()).items()
+    }
+    public = await service.load_row(code, PUBLIC_COLUMNS)
+    assert public == await Dossier.select(*PUBLIC_COLUMNS).where(Dossier.code == code).first()
+    assert list(public) == ["code", "procedure_code", "status", "due_at"]
+    with pytest.raises(NotFound):
+        await service.load_row(code[:-4] + "9999")
 
 
 async def test_a_bad_submission_is_explained_field_by_field_and_creates_nothing(client):

@@ -4,13 +4,14 @@ The services of the busy API paths depend on at most one other named dependency 
 level of the dependency graph with two or more, Litestar resolves them in an anyio task group
 per request (two tasks and a group for ``clock`` and ``directory``), which cost the anonymous
 look-up a fifth of its time. So the clock is read from the app's state here and the directory
-from its cache (``load_directory``) rather than injected."""
+from its cache (``load_directory``) rather than injected. The app's state is reached through the
+request: a ``state`` parameter is a new ``State`` (and lock) for each request."""
 
 from __future__ import annotations
 
 import hashlib
 
-from litestar.datastructures import State
+from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from app.domain.clock import Clock
@@ -34,8 +35,8 @@ from procedures.loader import default_catalogue
 _catalogue_services: dict[int, CatalogueService] = {}
 
 
-def provide_clock(state: State) -> Clock:
-    return state.clock
+def provide_clock(request: Request) -> Clock:
+    return request.app.state.clock
 
 
 async def provide_directory() -> Directory:
@@ -51,17 +52,17 @@ def provide_catalogue_service(directory: NamedDependency[Directory]) -> Catalogu
     return service
 
 
-async def provide_account_service(state: State) -> AccountService:
-    return AccountService(state.clock, await load_directory())
+async def provide_account_service(request: Request) -> AccountService:
+    return AccountService(request.app.state.clock, await load_directory())
 
 
-async def provide_dossier_service(state: State) -> DossierService:
-    return await DossierService.for_settings(state.clock, state.settings)
+async def provide_dossier_service(request: Request) -> DossierService:
+    return await DossierService.for_settings(request.app.state.clock, request.app.state.settings)
 
 
-def provide_document_service(state: State, dossiers: NamedDependency[DossierService]) -> DocumentService:
-    settings = state.settings
-    pki = PkiService.for_settings(state.clock, settings)
+def provide_document_service(request: Request, dossiers: NamedDependency[DossierService]) -> DocumentService:
+    settings = request.app.state.settings
+    pki = PkiService.for_settings(request.app.state.clock, settings)
     return DocumentService(
         dossiers,
         SigningService(pki, settings.uploads_dir / "artwork", lta=settings.signature_level == "B-LTA"),
@@ -69,8 +70,8 @@ def provide_document_service(state: State, dossiers: NamedDependency[DossierServ
     )
 
 
-def provide_payment_service(state: State, dossiers: NamedDependency[DossierService]) -> PaymentService:
-    secret = hashlib.sha256(("payment-gateway:" + state.settings.secret_key).encode()).hexdigest()
+def provide_payment_service(request: Request, dossiers: NamedDependency[DossierService]) -> PaymentService:
+    secret = hashlib.sha256(("payment-gateway:" + request.app.state.settings.secret_key).encode()).hexdigest()
     return PaymentService(dossiers, secret)
 
 
@@ -78,8 +79,8 @@ def provide_draft_service(dossiers: NamedDependency[DossierService]) -> DraftSer
     return DraftService(dossiers)
 
 
-def provide_pki_service(state: State) -> PkiService:
-    return PkiService.for_settings(state.clock, state.settings)
+def provide_pki_service(request: Request) -> PkiService:
+    return PkiService.for_settings(request.app.state.clock, request.app.state.settings)
 
 
 def provide_rating_service(dossiers: NamedDependency[DossierService]) -> RatingService:
@@ -90,17 +91,17 @@ def provide_feedback_service(dossiers: NamedDependency[DossierService]) -> Feedb
     return FeedbackService(dossiers)
 
 
-def provide_stats_service(state: State, catalogue: NamedDependency[CatalogueService]) -> StatsService:
-    return StatsService(state.clock, catalogue.directory, catalogue)
+def provide_stats_service(request: Request, catalogue: NamedDependency[CatalogueService]) -> StatsService:
+    return StatsService(request.app.state.clock, catalogue.directory, catalogue)
 
 
-def provide_report_service(state: State, stats: NamedDependency[StatsService]) -> ReportService:
-    pki = PkiService.for_settings(state.clock, state.settings)
-    return ReportService(stats, SigningService(pki, state.settings.uploads_dir / "artwork"))
+def provide_report_service(request: Request, stats: NamedDependency[StatsService]) -> ReportService:
+    pki = PkiService.for_settings(request.app.state.clock, request.app.state.settings)
+    return ReportService(stats, SigningService(pki, request.app.state.settings.uploads_dir / "artwork"))
 
 
-def provide_verification_service(state: State) -> VerificationService:
-    return VerificationService(PkiService.for_settings(state.clock, state.settings))
+def provide_verification_service(request: Request) -> VerificationService:
+    return VerificationService(PkiService.for_settings(request.app.state.clock, request.app.state.settings))
 
 
 DEPENDENCIES = {

@@ -1,5 +1,6 @@
 """Circular 01/2018/TT-VPCP Art. 19: V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX."""
 
+import itertools
 from datetime import date, datetime, timezone
 
 import pytest
@@ -29,3 +30,16 @@ def test_four_digit_sequence_per_day():
 )
 def test_malformed_codes_are_not_codes(text):
     assert parse_code(text) is None
+
+
+def test_the_day_is_read_as_strptime_would():
+    # parse_code reads YYMMDD by hand (strptime was a tenth of a look-up): every two-digit
+    # year, month 00-13 and day 00-32 gives strptime's date, or no code where it refuses.
+    for yy, mm, dd in itertools.product(range(100), range(14), range(33)):
+        digits = f"{yy:02d}{mm:02d}{dd:02d}"
+        try:
+            expected = datetime.strptime(digits, "%y%m%d").date()
+        except ValueError:
+            expected = None
+        parsed = parse_code(f"000.00.61.H63-{digits}-0002")
+        assert (parsed.day if parsed else None) == expected, digits

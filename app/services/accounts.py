@@ -10,6 +10,7 @@ from datetime import date
 import msgspec
 
 from app.db.engine import write_transaction
+from app.db.queries import one_by
 from app.db.tables import User
 from app.domain.cccd import CccdError, check_matches, parse_cccd
 from app.domain.clock import Clock
@@ -102,7 +103,7 @@ class AccountService:
         self.directory = directory
 
     async def get(self, user_id: int) -> UserView | None:
-        row = await User.select().where(User.id == user_id).first()
+        row = await one_by(User, User.id, user_id)  # every bearer request: app/db/queries.py
         return UserView.from_row(row) if row and row["active"] else None
 
     async def officer_for(self, username: str) -> UserView:

@@ -17,6 +17,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from app.db.engine import engine_name, write_transaction
+from app.db.queries import one_by
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock
@@ -58,21 +59,6 @@ RUNNING_CLOCK = (Status.RECEIVED, Status.PROCESSING, Status.PAYMENT_REQUESTED, S
 
 #: What anyone may read of a dossier by its code (Circular 01/2018 Art. 16).
 PUBLIC_COLUMNS = (Dossier.code, Dossier.procedure_code, Dossier.status, Dossier.due_at)
-#: SELECT … FROM dossier WHERE code = ?, per choice of columns, written once. Reading a dossier
-#: by its code is the busiest query there is (look-ups, detail pages, every action), and Piccolo
-#: building the same SELECT again for each request took a quarter of an anonymous look-up's
-#: time. The statement runs through Piccolo's raw() and gives the same dicts
-#: (tests/integration/test_public_api.py compares them with select()).
-_BY_CODE: dict[tuple[str, ...], str] = {}
-
-
-def _select_by_code(columns: tuple[Column, ...]) -> str:
-    names = tuple(c._meta.db_column_name for c in columns or Dossier._meta.columns)
-    sql = _BY_CODE.get(names)
-    if sql is None:
-        listed = ", ".join(f'"{name}"' for name in names)
-        sql = _BY_CODE[names] = f'SELECT {listed} FROM "{Dossier._meta.tablename}" WHERE "code" = {{}}'
-    return sql
 
 
 @dataclass(frozen=True)
@@ -469,10 +455,10 @@ class DossierService:
     async def load_row(self, code: str, columns: tuple[Column, ...] = ()) -> dict[str, Any]:
         if parse_code(code) is None:
             raise NotFound(f"Mã hồ sơ {code} không đúng định dạng (ví dụ 000.01.60.H63-210315-0001).")
-        rows = await Dossier.raw(_select_by_code(columns), code)
-        if not rows:
+        row = await one_by(Dossier, Dossier.code, code, columns)  # the busiest query: app/db/queries.py
+        if row is None:
             raise NotFound(f"Không tìm thấy hồ sơ mã {code}.")
-        return rows[0]
+        return row
 
     def actor_for(self, row: dict, user: UserView | None) -> LifecycleActor:
         if user is None:

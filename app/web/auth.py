@@ -7,7 +7,7 @@ which are exempt from CSRF, so a cross-site form can never act through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers
@@ -59,17 +59,21 @@ def current_user(connection: ASGIConnection) -> UserView | None:
     return connection.scope.get("user")
 
 
-def authenticated(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+# Guards are coroutines on purpose: Litestar runs a plain function given as a guard in a
+# worker thread, on every request it guards.
+
+
+async def authenticated(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if current_user(connection) is None:
         raise NotAuthorizedException("Vui lòng đăng nhập để tiếp tục.")
 
 
-def roles(*allowed: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+def roles(*allowed: Role) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
     """A guard letting in only the given roles (401 if anonymous, 403 otherwise)."""
     names = ", ".join(r.label for r in allowed)
 
-    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-        authenticated(connection, handler)
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        await authenticated(connection, handler)
         user = current_user(connection)
         if user.role not in allowed:  # type: ignore[union-attr]
             raise PermissionDeniedException(f"Chức năng này dành cho: {names}.")

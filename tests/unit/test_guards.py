@@ -17,17 +17,17 @@ def a(role: Role) -> UserView:
     return UserView(1, "u", role, "000.00.00.H63", "Nguyễn Văn An")
 
 
-def test_anonymous_callers_are_asked_to_sign_in():
+async def test_anonymous_callers_are_asked_to_sign_in():
     with pytest.raises(NotAuthorizedException):
-        authenticated(connection(None), None)
+        await authenticated(connection(None), None)
     with pytest.raises(NotAuthorizedException):
-        roles(Role.ADMIN)(connection(None), None)
+        await roles(Role.ADMIN)(connection(None), None)
 
 
-def test_only_the_listed_roles_pass():
+async def test_only_the_listed_roles_pass():
     guard = roles(Role.AUDITOR, Role.ADMIN)
-    guard(connection(a(Role.AUDITOR)), None)
-    guard(connection(a(Role.ADMIN)), None)
+    await guard(connection(a(Role.AUDITOR)), None)
+    await guard(connection(a(Role.ADMIN)), None)
     for role in (Role.CITIZEN, Role.RECEPTION, Role.SPECIALIST, Role.LEADER, Role.CLERK):
         with pytest.raises(PermissionDeniedException, match="Chức năng này dành cho"):
-            guard(connection(a(role)), None)
+            await guard(connection(a(role)), None)

@@ -42,7 +42,7 @@ GROUP_LABELS = {
 
 async def steering(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The steering committee's view: administrators, auditors and leaders at province level."""
-    authenticated(connection, handler)
+    await authenticated(connection, handler)
     user = current_user(connection)
     if user.role in (Role.ADMIN, Role.AUDITOR):
         return

@@ -109,22 +109,27 @@ async def client(backend, clock):
         yield test_client
 
 
+def app_settings(**overrides):
+    """The settings the test apps run with (and any overrides)."""
+    from app.settings import Settings
+
+    return Settings(
+        secret_key=os.environ["PORTAL_SECRET_KEY"],
+        admin_password=ADMIN_PASSWORD,
+        base_url="http://testserver",
+        key_encryption_key=KEK,
+        **overrides,
+    )
+
+
 @contextlib.asynccontextmanager
 async def app_client(clock, **settings_overrides):
     """An HTTP client of a real app built with the test settings (and any overrides)."""
     import httpx
 
     from app.asgi import create_app
-    from app.settings import Settings
 
-    settings = Settings(
-        secret_key=os.environ["PORTAL_SECRET_KEY"],
-        admin_password=ADMIN_PASSWORD,
-        base_url="http://testserver",
-        key_encryption_key=KEK,
-        **settings_overrides,
-    )
-    app = create_app(settings=settings, clock=clock)
+    app = create_app(settings=app_settings(**settings_overrides), clock=clock)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as test_client:
         yield test_client

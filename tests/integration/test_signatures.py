@@ -575,6 +575,40 @@ async def test_forms_are_sealed_by_the_receiving_unit(client, clock, tmp_path):
         assert "chưa ký số" not in pdf_text(pdf, tmp_path)
 
 
+async def test_the_form_an_action_issues_is_sealed_after_the_action(client, clock, tmp_path):
+    """The action commits without waiting for the seal (the API schedules ``seal_after`` as
+    a background task of its response): until then the receipt downloads unsigned, marked as
+    such; then the same download is the sealed file. One seal at a time per process."""
+    from app.services.accounts import AccountService
+    from app.services.documents import DocumentService
+    from app.services.dossiers import ActionRequest, DossierService
+    from app.services.pki import PkiService
+    from app.services.signing import SigningService
+    from tests.conftest import app_settings
+    from tests.integration.test_dossier_journey import _citizen, _commune, submit_birth
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    codes = [(await submit_birth(client, citizen, commune["code"])).json()["code"] for _ in range(3)]
+    settings = app_settings()
+    dossiers = await DossierService.for_settings(clock, settings)
+    documents = DocumentService(dossiers, SigningService(PkiService.for_settings(clock, settings), tmp_path))
+    officer = await AccountService(clock, dossiers.directory).officer_for(f"motcua.{commune['key']}")
+    for code in codes:
+        assert (await documents.act(code, ActionRequest("receive"), officer))["status"] == 2
+    before = {d["kind"]: d["signed"] for d in await documents.list(codes[0], officer)}
+    assert before["receipt"] is False
+    unsigned = await documents.pdf(codes[0], "receipt", officer)
+    assert "chưa ký số" in pdf_text(unsigned, tmp_path)
+    await asyncio.gather(*(documents.seal_after(code, "receive") for code in codes))  # queued, one by one
+    root = x509.load_der_x509_certificate((await client.get("/pki/root.crt")).content)
+    for code in codes:
+        assert {d["kind"]: d["signed"] for d in await documents.list(code, officer)}["receipt"] is True
+        sealed = await documents.pdf(code, "receipt", officer)
+        assert (await verify_pdf(sealed, [root], now=clock.now())).indication is Indication.TOTAL_PASSED
+    await documents.seal_after(codes[0], "forward")  # an action that issues no form: nothing to seal
+
+
 async def test_b_lta_is_selectable(backend, clock):
     """PORTAL_SIGNATURE_LEVEL=B-LTA adds a document time-stamp after the seal."""
     from app.settings import Settings

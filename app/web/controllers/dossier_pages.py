@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote as urlquote
 
 from litestar import Controller, Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
@@ -408,7 +409,11 @@ class DossierPagesController(Controller):
         except ServiceError as exc:
             return Redirect(f"/ho-so/{code}?loi={_q(exc.detail)}", status_code=303)
         done = ACTION_LABELS.get(action, action)
-        return Redirect(f"/ho-so/{code}?thong_bao={_q('Đã thực hiện: ' + done + '.')}", status_code=303)
+        return Redirect(
+            f"/ho-so/{code}?thong_bao={_q('Đã thực hiện: ' + done + '.')}",
+            status_code=303,
+            background=BackgroundTask(documents.seal_after, code, action),
+        )
 
     @post("/ho-so/{code:str}/danh-gia", guards=[authenticated])
     async def rate(

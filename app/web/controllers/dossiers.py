@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -115,13 +116,14 @@ class DossierApiController(Controller):
         code: FromPath[str],
         data: JSONBody[ActionBody],
         documents: NamedDependency[DocumentService],
-    ) -> dict[str, Any]:
-        return await documents.act(
+    ) -> Response[dict[str, Any]]:
+        view = await documents.act(
             code,
             ActionRequest(data.action, tuple(data.reasons), data.new_due_at),
             request.scope["user"],
             client_ip(request),
         )
+        return Response(view, background=BackgroundTask(documents.seal_after, code, data.action))
 
     @get("/{code:str}/documents", guards=[authenticated], summary="Giấy tờ của hồ sơ (Mẫu 01–05, kết quả)")
     async def documents(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sys
 from pathlib import Path
 
 from litestar import Request
@@ -35,6 +36,8 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 
 LOGIN_PATHS = frozenset({"/dang-nhap", "/api/v1/auth/token"})
+#: Seconds a thread holds the GIL before another may take it (Python's default: 0.005).
+SWITCH_INTERVAL = 0.0005
 
 
 async def is_login_attempt(request: Request) -> bool:
@@ -56,6 +59,11 @@ class PortalPlugin(InitPluginProtocol):
         self.clock = clock or clock_from(self.settings.clock_start)
 
     async def _start_database(self) -> None:
+        # Signatures are computed in worker threads, pure Python for the most part; with the
+        # default 5 ms switch interval every thread hop of a SQLite query (aiosqlite) waited
+        # up to a full interval for the GIL behind them: one seal at work made the status
+        # changes on SQLite ten times slower than on PostgreSQL (bench/README.md, stop 13).
+        sys.setswitchinterval(SWITCH_INTERVAL)
         # The pool may already run (tests, the simulator): then it is not ours to close.
         self._owns_pool = await db_engine.start()
         from app.services.worker import run_forever

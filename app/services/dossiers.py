@@ -161,14 +161,28 @@ class DossierService:
         now = self.clock.now()
         fee = quote(p, spec.form, online=spec.channel == 2)
         key = f"{actor.id}:{spec.idempotency_key}" if spec.idempotency_key else None
+
+        async def same_key() -> dict[str, Any] | None:  # a second click or a second tab
+            return await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
+
+        async def numbered() -> str:
+            return str(make_code(unit_code, now, await self.next_sequence(unit_code, now)))
+
+        code = None
+        if engine_name() == "postgres":
+            # The day's number first, committed on its own: inside the transaction the counter
+            # row stayed locked until the commit, so submissions to one unit ran one at a time.
+            # A number is never given twice; a submission failing after this leaves a gap.
+            if key and (existing := await same_key()):
+                return await self._view_row(await self.load_row(existing["code"]), actor)
+            code = await numbered()
         async with write_transaction():
             if key:
                 if engine_name() == "postgres":  # serialise the same key's check-then-insert
                     await Dossier.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
-                existing = await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
-                if existing:  # a second click or a second tab: the same dossier
+                if existing := await same_key():  # the same dossier
                     return await self._view_row(await self.load_row(existing["code"]), actor)
-            code = str(make_code(unit_code, now, await self.next_sequence(unit_code, now)))
+            code = code or await numbered()  # SQLite: one writer at a time, inside it
             row = (
                 await Dossier.insert(
                     Dossier(

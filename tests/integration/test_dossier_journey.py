@@ -182,6 +182,18 @@ async def test_a_second_click_makes_one_dossier(client):
     assert await Dossier.count().where(Dossier.idempotency_key.like("%:tab-7f3a")) == 1
 
 
+async def test_a_repeated_click_takes_no_number_of_the_day(client):
+    """The day's number is taken before the submission's transaction on PostgreSQL: a click
+    repeated after the first went through returns the same dossier and leaves no gap."""
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    once = (await submit_birth(client, citizen, commune["code"], **{"Idempotency-Key": "tab-9c1d"})).json()
+    again = (await submit_birth(client, citizen, commune["code"], **{"Idempotency-Key": "tab-9c1d"})).json()
+    after = (await submit_birth(client, citizen, commune["code"])).json()
+    assert again["code"] == once["code"]
+    assert int(after["code"][-4:]) == int(once["code"][-4:]) + 1
+
+
 async def test_concurrent_submissions_get_distinct_sequence_numbers(client):
     _, citizen = await _citizen(client)
     commune = await _commune(client)

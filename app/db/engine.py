@@ -14,7 +14,6 @@ import contextlib
 import queue
 import sqlite3
 import threading
-import weakref
 from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -23,6 +22,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
+
+from app.concurrency import LoopLock
 
 #: Seconds a SQLite connection waits for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -178,9 +179,7 @@ def current_engine() -> Engine:
 #: SQLite has one writer at a time: a process's write transactions queue here, in order, rather
 #: than in SQLite's busy handler, which polls with sleeps of up to 100 ms (the lock stays idle
 #: meanwhile) and lets an unlucky waiter run out of its timeout under many concurrent writers.
-_sqlite_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
+_sqlite_writers = LoopLock()
 
 
 @contextlib.asynccontextmanager
@@ -189,11 +188,10 @@ async def _sqlite_write_transaction(engine: SQLiteEngine):
         async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
             yield transaction
         return
-    loop = asyncio.get_running_loop()
-    lock = _sqlite_writers.get(loop)
-    if lock is None:
-        lock = _sqlite_writers[loop] = asyncio.Lock()
-    async with lock, engine.transaction(transaction_type=TransactionType.immediate) as transaction:
+    async with (
+        _sqlite_writers(),
+        engine.transaction(transaction_type=TransactionType.immediate) as transaction,
+    ):
         yield transaction
 
 

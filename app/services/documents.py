@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.concurrency import LoopLock
 from app.db.tables import Dossier, DossierDocument, DossierStep, User
 from app.documents.forms import (
     FORM_TITLES,
@@ -49,16 +48,8 @@ REASON_ACTIONS = {
 #: The mark on a form served without a signature.
 UNSIGNED = "Bản điện tử chưa ký số"
 
-_SEALING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _sealing_slot() -> asyncio.Lock:
-    """The process's one slot for sealing forms after actions (per event loop)."""
-    loop = asyncio.get_running_loop()
-    slot = _SEALING.get(loop)
-    if slot is None:
-        slot = _SEALING[loop] = asyncio.Lock()
-    return slot
+#: The process's one slot for sealing forms after actions.
+_sealing_slot = LoopLock()
 
 
 @dataclass

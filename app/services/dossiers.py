@@ -162,27 +162,30 @@ class DossierService:
         fee = quote(p, spec.form, online=spec.channel == 2)
         key = f"{actor.id}:{spec.idempotency_key}" if spec.idempotency_key else None
 
-        async def same_key() -> dict[str, Any] | None:  # a second click or a second tab
-            return await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
+        async def submitted_before() -> dict[str, Any] | None:  # a second click or a second tab
+            if key and (
+                same := await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
+            ):
+                return await self._view_row(await self.load_row(same["code"]), actor)
+            return None
 
         async def numbered() -> str:
             return str(make_code(unit_code, now, await self.next_sequence(unit_code, now)))
 
-        code = None
-        if engine_name() == "postgres":
-            # The day's number first, committed on its own: inside the transaction the counter
-            # row stayed locked until the commit, so submissions to one unit ran one at a time.
-            # A number is never given twice; a submission failing after this leaves a gap.
-            if key and (existing := await same_key()):
-                return await self._view_row(await self.load_row(existing["code"]), actor)
-            code = await numbered()
+        postgres = engine_name() == "postgres"
+        if earlier := await submitted_before():
+            return earlier
+        # On PostgreSQL the day's number first, committed on its own: inside the transaction the
+        # counter row stayed locked until the commit, so submissions to one unit ran one at a
+        # time. A number is never given twice; a submission failing after this leaves a gap.
+        # SQLite has one writer at a time: there the number is taken inside the transaction.
+        code = await numbered() if postgres else None
         async with write_transaction():
-            if key:
-                if engine_name() == "postgres":  # serialise the same key's check-then-insert
-                    await Dossier.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
-                if existing := await same_key():  # the same dossier
-                    return await self._view_row(await self.load_row(existing["code"]), actor)
-            code = code or await numbered()  # SQLite: one writer at a time, inside it
+            if key and postgres:  # serialise the same key's check-then-insert
+                await Dossier.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+            if earlier := await submitted_before():
+                return earlier
+            code = code or await numbered()
             row = (
                 await Dossier.insert(
                     Dossier(

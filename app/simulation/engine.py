@@ -702,10 +702,7 @@ class Simulation:
             raise RuntimeError(f"{row['code']}: {action.value} by {role} refused: {done.reason}")
         before = apply_in_memory(row, steps, done, now, who)
         role = "citizen" if owner else role
-        entry = audit_entry(
-            now, _AUDIT_ACTION[action], who, role, row["code"], before, row["status"], done.audit_details
-        )
-        self.sink.audit(entry)
+        self._audit(row, _AUDIT_ACTION[action], who, role, before, row["status"], done.audit_details)
 
     def _audit(self, row, action: str, who: str, role: str, before, after, details: dict) -> None:
         self.sink.audit(audit_entry(self.at(), action, who, role, row["code"], before, after, details))

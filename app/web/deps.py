@@ -62,10 +62,13 @@ async def provide_dossier_service(request: Request) -> DossierService:
 
 def provide_document_service(request: Request, dossiers: NamedDependency[DossierService]) -> DocumentService:
     settings = request.app.state.settings
-    pki = PkiService.for_settings(request.app.state.clock, settings)
     return DocumentService(
         dossiers,
-        SigningService(pki, settings.uploads_dir / "artwork", lta=settings.signature_level == "B-LTA"),
+        SigningService(
+            provide_pki_service(request),
+            settings.uploads_dir / "artwork",
+            lta=settings.signature_level == "B-LTA",
+        ),
         settings.base_url,
     )
 
@@ -96,12 +99,12 @@ def provide_stats_service(request: Request, catalogue: NamedDependency[Catalogue
 
 
 def provide_report_service(request: Request, stats: NamedDependency[StatsService]) -> ReportService:
-    pki = PkiService.for_settings(request.app.state.clock, request.app.state.settings)
-    return ReportService(stats, SigningService(pki, request.app.state.settings.uploads_dir / "artwork"))
+    artwork = request.app.state.settings.uploads_dir / "artwork"
+    return ReportService(stats, SigningService(provide_pki_service(request), artwork))
 
 
 def provide_verification_service(request: Request) -> VerificationService:
-    return VerificationService(PkiService.for_settings(request.app.state.clock, request.app.state.settings))
+    return VerificationService(provide_pki_service(request))
 
 
 DEPENDENCIES = {

@@ -40,6 +40,14 @@ LOGIN_PATHS = frozenset({"/dang-nhap", "/api/v1/auth/token"})
 SWITCH_INTERVAL = 0.0005
 
 
+def shorten_gil_turns() -> None:
+    """Signatures are computed in worker threads, pure Python for the most part; with the
+    default 5 ms switch interval every thread hop of a SQLite query (aiosqlite) waited up to a
+    full interval for the GIL behind them (status changes on SQLite with seals behind them:
+    8-15 req/s, 17 with this; bench/README.md, stop 13)."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
 async def is_login_attempt(request: Request) -> bool:
     # A coroutine on purpose: Litestar runs a plain function given as check_throttle_handler
     # in a worker thread, for every request (a tenth of an anonymous look-up's time).
@@ -59,11 +67,6 @@ class PortalPlugin(InitPluginProtocol):
         self.clock = clock or clock_from(self.settings.clock_start)
 
     async def _start_database(self) -> None:
-        # Signatures are computed in worker threads, pure Python for the most part; with the
-        # default 5 ms switch interval every thread hop of a SQLite query (aiosqlite) waited
-        # up to a full interval for the GIL behind them: one seal at work made the status
-        # changes on SQLite ten times slower than on PostgreSQL (bench/README.md, stop 13).
-        sys.setswitchinterval(SWITCH_INTERVAL)
         # The pool may already run (tests, the simulator): then it is not ours to close.
         self._owns_pool = await db_engine.start()
         from app.services.worker import run_forever
@@ -127,7 +130,7 @@ class PortalPlugin(InitPluginProtocol):
             log_exceptions="debug",
         )
         app_config.debug = settings.debug
-        app_config.on_startup.append(self._start_database)
+        app_config.on_startup.extend([shorten_gil_turns, self._start_database])
         app_config.on_shutdown.append(self._stop_database)
         # 2 MiB is plenty for forms and JSON; uploads get their own limit per route.
         app_config.request_max_body_size = 2 * 1024 * 1024

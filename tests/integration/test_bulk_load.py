@@ -291,3 +291,47 @@ def _recount(rows: list[dict], ratings: dict[int, int], start: datetime, end: da
             c["open"] += 1
             c["open_overdue"] += r["due_at"] < as_of and r["status"] not in (5, 6)
     return c
+
+
+async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent_first(loaded):
+    """Keyset pages of the queue (app/services/dossiers.py) against the whole queue sorted here:
+    dated dossiers by due time then id (ties on the due time included), then those whose clock
+    is stopped (no due time) by id, the same on both databases; a cursor that was not given
+    out is refused clearly (422). Twelve loaded dossiers are put in one queue inside a transaction
+    that is rolled back, so the module's other tests see the load as it was."""
+    from app.domain.roles import Role
+    from app.services.accounts import UserView
+    from app.services.dossiers import DossierService
+    from app.services.errors import Invalid
+    from app.settings import get_settings
+
+    unit, role = "000.00.50.H63", Role.RECEPTION
+    picked = await Dossier.select(Dossier.id, Dossier.code).where(Dossier.step_unit.is_null()).limit(12)
+    dues = [NOW + timedelta(hours=h) for h in (5, 1, 1, 1, 30, 2, 2)] + [None] * 5
+    expected = [
+        row["code"]
+        for row, _ in sorted(
+            zip(picked, dues, strict=True), key=lambda p: (p[1] is None, p[1] or NOW, p[0]["id"])
+        )
+    ]
+    service = await DossierService.for_settings(ManualClock(NOW), get_settings())
+    officer = UserView(1, "test.officer", role, unit, "Cán bộ thử")
+    async with Dossier._meta.db.transaction() as transaction:
+        waiting = [r["code"] for r in await service.queue(officer, limit=200)]
+        for row, due in zip(picked, dues, strict=True):
+            await Dossier.update(
+                {Dossier.step_unit: unit, Dossier.step_role: role.value, Dossier.step_due_at: due}
+            ).where(Dossier.id == row["id"])
+        everyone = [r["code"] for r in await service.queue(officer, limit=200)]
+        assert [c for c in everyone if c not in waiting] == expected
+        for size in (1, 3, 5):
+            paged, after = [], None
+            while page := await service.queue(officer, after=after, limit=size):
+                paged += [r["code"] for r in page]
+                after = page[-1]["cursor"]
+            assert paged == everyone, size
+        for bad in ("abc", "12~x", "9" * 30 + "~1", "~", "1~", "-5~3"):
+            with pytest.raises(Invalid):
+                await service.queue(officer, after=bad)
+        await transaction.rollback()
+    assert [r["code"] for r in await service.queue(officer, limit=200)] == waiting

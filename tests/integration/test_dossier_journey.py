@@ -66,6 +66,14 @@ async def test_a_birth_registration_from_submission_to_returned_result(client, c
     reception = await bearer(client, f"motcua.{commune['key']}")
     queue = (await client.get("/api/v1/dossiers", headers=reception)).json()
     assert code in [d["code"] for d in queue]
+    after = (
+        await client.get("/api/v1/dossiers", headers=reception, params={"after": queue[-1]["cursor"]})
+    ).json()
+    assert code not in [d["code"] for d in after]  # the next page starts after the cursor
+    forged = await client.get(
+        "/api/v1/dossiers", headers=reception, params={"after": "2021-03-15T09:00:00+07:00"}
+    )
+    assert forged.status_code == 422 and forged.json()["detail"] == "Con trỏ trang không hợp lệ."
 
     received = (
         await client.post(f"/api/v1/dossiers/{code}/actions", headers=reception, json={"action": "receive"})

@@ -208,3 +208,19 @@ async def test_the_account_behind_a_token_is_read_afresh_on_every_request(client
         assert (await client.get("/api/v1/dossiers", headers=headers)).status_code == 401
     finally:
         await User.update({User.active: True}).where(User.id == row["id"])
+
+
+async def test_a_token_verified_once_still_expires_on_the_portal_clock(client, clock):
+    """Bearer tokens are verified once and the result kept (app/services/security.py); the
+    expiry is still read against the clock on every request."""
+    from datetime import timedelta
+
+    from tests.conftest import app_settings
+
+    headers = await bearer(client, "kiemtra")
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    clock.advance(timedelta(seconds=app_settings().token_ttl_seconds - 1))
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    clock.advance(timedelta(seconds=1))
+    expired = await client.get("/api/v1/me", headers=headers)
+    assert expired.status_code == 401 and "hết hạn" in expired.json()["detail"]

@@ -65,7 +65,8 @@ def parse_code(text: str) -> DossierCode | None:
     match = DOSSIER_CODE.match(text.strip())
     if not match:
         return None
-    yy, mm, dd = (int(match["day"][i : i + 2]) for i in (0, 2, 4))
+    digits = match["day"]
+    yy, mm, dd = int(digits[:2]), int(digits[2:4]), int(digits[4:])
     try:  # strptime's %y pivot (69-99: 1900s), without strptime's ~10 µs on the busiest path
         day = date(yy + (1900 if yy >= 69 else 2000), mm, dd)
     except ValueError:

@@ -13,21 +13,23 @@ from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.logging.config import LoggingConfig
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig, RateLimitMiddleware
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.plugins import InitPluginProtocol
-from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.htmx import HTMXConfig, HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.plugins.problem_details import ProblemDetailsPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import Receive, Scope, Send
 
 from app.db import engine as db_engine
 from app.domain.clock import Clock, clock_from
 from app.settings import STATIC_DIR, Settings, get_settings
-from app.web.auth import AuthenticationMiddleware
+from app.web.auth import AuthenticationMiddleware, cookie_sessions
 from app.web.deps import DEPENDENCIES
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.format import FILTERS
@@ -54,11 +56,23 @@ async def is_login_attempt(request: Request) -> bool:
     return request.method == "POST" and request.scope["path"] in LOGIN_PATHS
 
 
-def login_rate_limit(settings: Settings) -> RateLimitConfig:
+class LoginRateLimitMiddleware(RateLimitMiddleware):
+    """Litestar's rate limit, entered only on the login paths: any other request goes straight
+    on instead of through the middleware to be told that it does not count."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] in LOGIN_PATHS:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+def login_rate_limit(settings: Settings) -> DefineMiddleware:
     """Per client address; only login attempts count (POSTs to the login paths)."""
-    return RateLimitConfig(
+    config = RateLimitConfig(
         rate_limit=("minute", settings.login_rate_per_minute), check_throttle_handler=is_login_attempt
     )
+    return DefineMiddleware(LoginRateLimitMiddleware, config=config)
 
 
 class PortalPlugin(InitPluginProtocol):
@@ -99,11 +113,17 @@ class PortalPlugin(InitPluginProtocol):
         app_config.dependencies.update(DEPENDENCIES)
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.middleware[:0] = [
-            CookieBackendConfig(
-                secret=session_secret, key="portal_session", httponly=True, samesite="lax", max_age=8 * 3600
-            ).middleware,
+            cookie_sessions(
+                CookieBackendConfig(
+                    secret=session_secret,
+                    key="portal_session",
+                    httponly=True,
+                    samesite="lax",
+                    max_age=8 * 3600,
+                )
+            ),
             AuthenticationMiddleware(),
-            login_rate_limit(settings).middleware,
+            login_rate_limit(settings),
         ]
         app_config.csrf_config = CSRFConfig(
             secret=hashlib.sha256(("csrf:" + settings.secret_key).encode()).hexdigest(),
@@ -123,7 +143,11 @@ class PortalPlugin(InitPluginProtocol):
             path="/schema",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
         )
-        app_config.plugins.extend([HTMXPlugin(), ProblemDetailsPlugin()])
+        # Only the public pages read htmx's headers (PublicController.request_class); every
+        # other request is spared building HTMXRequest's details.
+        app_config.plugins.extend(
+            [HTMXPlugin(HTMXConfig(set_request_class_globally=False)), ProblemDetailsPlugin()]
+        )
         app_config.logging_config = LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
             loggers={"portal": {"level": "INFO"}},

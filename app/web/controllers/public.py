@@ -25,6 +25,7 @@ def page_context(request: Request, **context: Any) -> dict[str, Any]:
 
 class PublicController(Controller):
     include_in_schema = False
+    request_class = HTMXRequest
 
     @get("/", name="home")
     async def home(

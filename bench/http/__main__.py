@@ -8,7 +8,9 @@ directory; the PostgreSQL database ``bench_http``, dropped and recreated, on --p
 ``portal migrate``, ``portal seed`` and ``portal load --dossiers N``. Then the bare app
 (bench/bare_app.py: GET /json, POST /json) and the portal, each served by uvicorn with the
 settings of ``portal serve`` and the same number of workers, are loaded one after the other
-by ``wrk`` at the same concurrency: a warm-up run, then a timed run per path. Paths:
+by ``wrk`` at the same concurrency: a warm-up run, then a timed run per path (the --few-paths
+again at --few-connections, default 4: the latency a few users at once see, beside the
+throughput under load). Paths:
 
   lookup     GET /api/v1/dossiers/{code}, anonymous, over 2,000 codes of the database
   search     GET /api/v1/procedures?q=…, rotating search words
@@ -268,13 +270,17 @@ class Wrk:
         self.connections, self.threads = connections, threads
         self.runs = 0
 
-    def run(self, base: str, load: Load, seconds: float, statuses: bool = False) -> Result:
+    def run(
+        self, base: str, load: Load, seconds: float, statuses: bool = False, connections: int | None = None
+    ) -> Result:
         self.runs += 1
+        connections = connections or self.connections
+        threads = min(self.threads, connections)
         env = dict(
             os.environ,
             BENCH_METHOD=load.method,
             BENCH_STATUSES="1" if statuses else "0",
-            BENCH_THREADS=str(self.threads),
+            BENCH_THREADS=str(threads),
         )
         for name, lines in (("PATHS", load.paths), ("TOKENS", load.tokens)):
             if lines:
@@ -291,8 +297,8 @@ class Wrk:
             env["BENCH_ONCE"] = "1"
         argv = [
             self.binary,
-            f"-t{self.threads}",
-            f"-c{self.connections}",
+            f"-t{threads}",
+            f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
             "--timeout",
             "10s",
@@ -391,6 +397,8 @@ class Row:
     path: str
     result: Result
     note: str = ""
+    #: Measured at this concurrency instead of --connections (no ratio: the bare app was not)
+    connections: int | None = None
 
 
 @dataclass
@@ -438,15 +446,17 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
     log(f"  database ready in {time.perf_counter() - began:.0f} s: {url}")
     rows: list[Row] = []
 
-    def measure(name: str, base: str, load: Load, warm: bool = True) -> Result:
+    def measure(
+        name: str, base: str, load: Load, warm: bool = True, connections: int | None = None
+    ) -> Result:
         if warm and args.warmup > 0:
-            w = wrk.run(base, load, args.warmup, statuses=True)
+            w = wrk.run(base, load, args.warmup, statuses=True, connections=connections)
             if w.errors:
                 log(f"  ! warm-up {name}: {w.errors} errors ({w.statuses}) {w.first_error[:200]}")
-        result = wrk.run(base, load, args.duration)
+        result = wrk.run(base, load, args.duration, connections=connections)
         log(
             f"  {name:<10} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  p99 {result.p99_ms:7.1f} ms"
-            f"  errors {result.errors}"
+            f"  errors {result.errors}" + (f"  ({connections} connections)" if connections else "")
         )
         return result
 
@@ -543,6 +553,11 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
             if name == "action":
                 continue
             rows.append(Row(kind, workers, name, measure(name, base, loads[name]())))
+            if name in args.few_paths:  # the latency a few users at once see, beside the load's
+                few = measure(name, base, loads[name](), connections=args.few_connections)
+                rows.append(
+                    Row(kind, workers, name, few, f"{args.few_connections} connections", args.few_connections)
+                )
         if "action" in args.paths:
             action_body = json.dumps({"action": "receive"}).encode()
             waiting = submitted()
@@ -609,6 +624,8 @@ def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
             label, method = PATHS[row.path]
             if row.path.startswith("bare_"):
                 ratio = "1"
+            elif row.connections:
+                ratio = "—"
             else:
                 reference = bare.get("bare_get" if method == "GET" else "bare_post")
                 ratio = f"{row.result.rps / reference:.3f}" if reference else "—"
@@ -639,6 +656,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--dossiers", type=int, default=10_000)
     parser.add_argument("--paths", default=",".join(PORTAL_PATHS), help="Portal paths, comma-separated.")
+    parser.add_argument(
+        "--few-connections", type=int, default=4, help="The low concurrency of the --few-paths rows."
+    )
+    parser.add_argument(
+        "--few-paths", default="queue,lookup", help="Paths measured again at --few-connections."
+    )
     parser.add_argument("--min-actions", type=int, default=1000, help="Dossiers to receive, at least.")
     parser.add_argument("--port", type=int, default=18700)
     parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432")
@@ -647,6 +670,7 @@ def _arguments() -> argparse.Namespace:
     args.workers = [int(w) for w in args.workers.split(",")]
     args.databases = args.databases.split(",")
     args.paths = args.paths.split(",")
+    args.few_paths = [p for p in args.few_paths.split(",") if p]
     unknown = set(args.paths) - set(PORTAL_PATHS) | set(args.databases) - {"sqlite", "postgres"}
     if unknown:
         parser.error(f"unknown: {', '.join(sorted(unknown))}")

@@ -124,6 +124,11 @@ class Revocation:
     crls: tuple[bytes, ...] = ()
     ocsps: tuple[bytes, ...] = ()
 
+    def __reduce__(self):
+        # Certificates do not pickle (for a signing process): they travel as DER.
+        der = lambda certs: tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)  # noqa: E731
+        return _revocation_from_der, (der(self.trust_roots), der(self.other_certs), self.crls, self.ocsps)
+
     def context(self, moment: datetime | None = None) -> ValidationContext:
         return ValidationContext(
             trust_roots=[asn1_cert(c) for c in self.trust_roots],
@@ -134,6 +139,13 @@ class Revocation:
             moment=moment,
             revocation_mode="hard-fail",
         )
+
+
+def _revocation_from_der(
+    roots: tuple[bytes, ...], others: tuple[bytes, ...], crls: tuple[bytes, ...], ocsps: tuple[bytes, ...]
+) -> Revocation:
+    load = lambda ders: tuple(x509.load_der_x509_certificate(d) for d in ders)  # noqa: E731
+    return Revocation(load(roots), load(others), crls, ocsps)
 
 
 async def sign_pdf(

@@ -15,6 +15,7 @@ This module never imports ``app``.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -128,6 +129,21 @@ class Issued:
 
     def encrypted_key(self, kek: bytes) -> bytes:
         return encrypt_key(self.private_key, kek)
+
+    def __reduce__(self):
+        # cryptography's keys and certificates do not pickle; a signing process gets DER bytes.
+        key = self.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return _issued_from_der, (self.kind, self.der, key)
+
+
+@functools.lru_cache(maxsize=64)
+def _issued_from_der(kind: Kind, certificate: bytes, key: bytes) -> Issued:
+    # Our own keys, checked when they were made: OpenSSL 3's RSA validation on load costs
+    # ~50 ms a key, so it is skipped, and the result kept for the next signature.
+    private_key = serialization.load_der_private_key(key, None, unsafe_skip_rsa_key_validation=True)
+    return Issued(kind, x509.load_der_x509_certificate(certificate), private_key)  # type: ignore[arg-type]
 
 
 def new_key(kind: Kind) -> rsa.RSAPrivateKey:

@@ -1,4 +1,5 @@
-"""Signing results: certificates issued on demand, PAdES B-LT off the event loop.
+"""Signing results: certificates issued on demand, PAdES B-LT in a signing process of its
+own (signing/process.py), away from the event loop and its GIL.
 
 The leader signs with a personal certificate (blue signature between title and name), then
 a clerk applies the agency's seal certificate (red seal over the left third of it), each an
@@ -7,33 +8,24 @@ incremental update (Decree 30/2020 Phụ lục I §5.3).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
-from pyhanko.sign.general import SigningError
-from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
 from app.documents.forms import RESULT_LAYOUT, render_artwork
 from app.domain.directory import UnitRecord
 from app.services.accounts import UserView
 from app.services.errors import Unavailable
 from app.services.pki import PkiService
-from signing.pades import (
-    Appearance,
-    CachedKeySigner,
-    CachedKeyTimeStamper,
-    Revocation,
-    SignatureSpec,
-    sign_pdf,
-)
+from signing.pades import Appearance, Revocation, SignatureSpec
 from signing.pki import Issued
+from signing.process import SignatureRefused, sign_elsewhere
 
 log = logging.getLogger("portal.signing")
 
@@ -87,14 +79,14 @@ class SigningService:
         chain = [intermediate.certificate, root.certificate]
         revocation = await self.revocation(issued)
         spec = SignatureSpec(field_name="ChuKyCoQuan", reason=reason, location=place)
-        signer = CachedKeySigner(issued, chain)
-        stamper = CachedKeyTimeStamper(tsa, chain, at + timedelta(seconds=1))
-        return await _signed(lambda: asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at)))
+        return await _signed(
+            sign_elsewhere(pdf, spec, issued, chain, tsa, at + timedelta(seconds=1), revocation, at)
+        )
 
     async def sign(
         self, pdf: bytes, *, as_seal: bool, issued: Issued, display: str, place: str, at: datetime
     ) -> bytes:
-        """One visible PAdES B-LT signature, computed in a worker thread (CPU-bound)."""
+        """One visible PAdES B-LT signature, computed in the signing process (CPU-bound)."""
         root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]
         chain = [intermediate.certificate, root.certificate]
         revocation = await self.revocation(issued)
@@ -110,19 +102,18 @@ class SigningService:
             ),
             lta=self.lta,
         )
-        signer = CachedKeySigner(issued, chain)
-        stamper = CachedKeyTimeStamper(tsa, chain, at + timedelta(seconds=1))
+        return await _signed(
+            sign_elsewhere(pdf, spec, issued, chain, tsa, at + timedelta(seconds=1), revocation, at)
+        )
 
-        return await _signed(lambda: asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at)))
 
-
-async def _signed(sign: Callable[[], bytes]) -> bytes:
-    """Run a signature in a worker thread (CPU-bound); a signature pyHanko refuses to make
-    (a certificate or time-stamp that does not validate) is the service's failure, reported
-    clearly and changing nothing."""
+async def _signed(signature: Awaitable[bytes]) -> bytes:
+    """A signature from the signing process (signing/process.py); one pyHanko refuses to
+    make (a certificate or time-stamp that does not validate) is the service's failure,
+    reported clearly and changing nothing."""
     try:
-        return await asyncio.to_thread(sign)
-    except (SigningError, PathValidationError, PathBuildingError) as exc:
+        return await signature
+    except SignatureRefused as exc:
         log.error("signing failed: %s", exc)
         raise Unavailable(
             "Không ký số được: chứng thư số hoặc dịch vụ cấp dấu thời gian không hợp lệ lúc này."

@@ -694,3 +694,38 @@ async def test_pdfsig_trusts_every_kind_of_signed_output(backend, tmp_path):
         assert out.count("Signature Validation: Signature is Valid.") == signatures, (name, out)
         assert out.count("Certificate Validation: Certificate is Trusted.") == signatures, (name, out)
         assert qpdf_ok(pdf, tmp_path), name
+
+
+async def test_a_signature_pyhanko_refuses_is_a_clear_failure_and_the_signing_process_goes_on(
+    client, clock, tmp_path
+):
+    """Signatures are computed in a process of their own (signing/process.py): what pyHanko
+    refuses there — a seal certificate revoked before the signing time — comes back as the
+    service's clear failure, and the same process signs the next document."""
+    from app.services.audit import SYSTEM
+    from app.services.directory import load_directory
+    from app.services.errors import Unavailable
+    from app.services.pki import PkiService
+    from app.services.signing import SigningService
+    from signing import process
+    from tests.conftest import app_settings
+    from tests.integration.test_dossier_journey import _commune
+
+    pki_service = PkiService.for_settings(clock, app_settings())
+    signing = SigningService(pki_service, tmp_path)
+    unit = (await load_directory()).get((await _commune(client))["code"])
+    form = document()
+    issued = await signing.seal(unit)
+    sealed = await signing.seal_form(form, issued=issued, place="Yên Bái", at=clock.now())
+    assert sealed.startswith(form) and len(sealed) > len(form)
+    pool = process._pool
+    await pki_service.revoke(
+        f"{issued.serial:x}", "key_compromise", SYSTEM, at=clock.now() - timedelta(hours=1)
+    )
+    with pytest.raises(Unavailable) as refused:
+        await signing.seal_form(form, issued=issued, place="Yên Bái", at=clock.now())
+    assert "Không ký số được" in refused.value.detail
+    renewed = await signing.seal(unit)  # revoked: a new seal certificate is issued
+    assert renewed.serial != issued.serial
+    assert (await signing.seal_form(form, issued=renewed, place="Yên Bái", at=clock.now())).startswith(form)
+    assert process._pool is pool  # the same signing process throughout

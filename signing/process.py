@@ -1,0 +1,97 @@
+"""Signatures computed in a process of their own.
+
+A PAdES B-LT signature is ~100 ms of mostly pure Python (pyHanko, asn1crypto). In a worker
+thread it held the GIL against the event loop, so every other request of the server waited
+behind it: on SQLite each query's thread hop did (status changes with seals behind them ran at
+13-22 requests/s, 64 without; bench/README.md, stop 13). Here the signature runs in one
+separate process per server process, fed over a pipe: the key, certificates and revocation
+data go as DER bytes (``Issued`` and ``Revocation`` pickle that way) and the signed file
+comes back. The process is started on first use ("spawn": the server's threads and event
+loop are not forked) and started again if it dies.
+
+This module never imports ``app``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.sign.general import SigningError
+from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
+
+from signing.pades import CachedKeySigner, CachedKeyTimeStamper, Revocation, SignatureSpec, sign_pdf
+from signing.pki import Issued
+
+
+class SignatureRefused(Exception):
+    """pyHanko would not make the signature (a certificate or time-stamp that does not
+    validate). Carries the reason as text: pyHanko's own errors do not all survive pickling."""
+
+
+_pool: ProcessPoolExecutor | None = None
+_guard = threading.Lock()
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _guard:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def shutdown() -> None:
+    """Stop the signing process (the server's shutdown; it also ends with its parent)."""
+    global _pool
+    with _guard:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def sign_elsewhere(
+    pdf: bytes,
+    spec: SignatureSpec,
+    issued: Issued,
+    chain: list[x509.Certificate],
+    tsa: Issued,
+    stamped_at: datetime,
+    revocation: Revocation,
+    at: datetime,
+) -> bytes:
+    """``sign_pdf`` with a ``CachedKeySigner`` and a ``CachedKeyTimeStamper``, in the signing
+    process. Raises ``SignatureRefused`` when pyHanko refuses."""
+    der = tuple(c.public_bytes(serialization.Encoding.DER) for c in chain)
+    job = (pdf, spec, issued, der, tsa, stamped_at, revocation, at)
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_executor(), _sign, *job)
+    except BrokenProcessPool:
+        shutdown()  # the process died (killed, out of memory): a new one, once
+        return await loop.run_in_executor(_executor(), _sign, *job)
+
+
+def _sign(
+    pdf: bytes,
+    spec: SignatureSpec,
+    issued: Issued,
+    chain_der: tuple[bytes, ...],
+    tsa: Issued,
+    stamped_at: datetime,
+    revocation: Revocation,
+    at: datetime,
+) -> bytes:
+    chain = [x509.load_der_x509_certificate(d) for d in chain_der]
+    signer = CachedKeySigner(issued, chain)
+    stamper = CachedKeyTimeStamper(tsa, chain, stamped_at)
+    try:
+        return asyncio.run(sign_pdf(pdf, spec, signer, stamper, revocation, at))
+    except (SigningError, PathValidationError, PathBuildingError) as exc:
+        raise SignatureRefused(f"{type(exc).__name__}: {exc}") from None

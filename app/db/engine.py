@@ -23,7 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
-from app.concurrency import LoopLock
+from app.concurrency import LoopLock, file_lock
 
 #: Seconds a SQLite connection waits for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -179,6 +179,9 @@ def current_engine() -> Engine:
 #: SQLite has one writer at a time: a process's write transactions queue here, in order, rather
 #: than in SQLite's busy handler, which polls with sleeps of up to 100 ms (the lock stays idle
 #: meanwhile) and lets an unlucky waiter run out of its timeout under many concurrent writers.
+#: Between the server's processes, the front writer of each then takes a file lock next to the
+#: database (``file_lock``): the kernel hands it over at once, where the busy handler let one
+#: process's back-to-back writers starve the other's (wrk timeouts with 2 workers, stop 13).
 _sqlite_writers = LoopLock()
 
 
@@ -190,6 +193,7 @@ async def _sqlite_write_transaction(engine: SQLiteEngine):
         return
     async with (
         _sqlite_writers(),
+        file_lock(f"{engine.path}-writer.lock"),
         engine.transaction(transaction_type=TransactionType.immediate) as transaction,
     ):
         yield transaction

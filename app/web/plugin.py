@@ -44,10 +44,12 @@ SWITCH_INTERVAL = 0.0005
 
 
 def shorten_gil_turns() -> None:
-    """Signatures are computed in worker threads, pure Python for the most part; with the
-    default 5 ms switch interval every thread hop of a SQLite query (aiosqlite) waited up to a
-    full interval for the GIL behind them (status changes on SQLite with seals behind them:
-    8-15 req/s, 17 with this; bench/README.md, stop 13)."""
+    """SQLite queries run in threads (the readers, aiosqlite's transactions): with the default
+    5 ms switch interval a thread done with its query waited up to a full interval for the GIL
+    while another thread ran Python — at stop 13 a signature computed in a worker thread
+    (status changes on SQLite with seals behind them: 8-15 req/s, 17 with this; bench/README.md).
+    Signatures now have a process of their own; the event loop's own Python still holds the
+    GIL against the readers, hence the shorter turns."""
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -34,7 +33,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         state = scope["litestar_app"].state
         user_id: int | None = None
-        authorization = Headers.from_scope(scope).get("authorization", "")
+        authorization = _header(scope, b"authorization")
         if authorization:
             scheme, _, credentials = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credentials:
@@ -57,6 +56,15 @@ class AuthenticationMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
+def _header(scope: Scope, name: bytes) -> str:
+    # One header read straight off the scope (ASGI names are lower-case bytes): Headers.from_scope
+    # parses them all, for every request, to be asked for this one.
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
 class PortalSessionMiddleware(SessionMiddleware):
     """Litestar's cookie session, except for API requests that carry no cookie at all: they
     get the empty session the backend would have loaded, without its connection object,
@@ -64,7 +72,7 @@ class PortalSessionMiddleware(SessionMiddleware):
     session (only the sign-in pages do), so there is nothing to store on the way out."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith("/api/") and not any(name == b"cookie" for name, _ in scope["headers"]):
+        if scope["path"].startswith("/api/") and not _header(scope, b"cookie"):
             scope["session"] = {}
             await self.app(scope, receive, send)
         else:

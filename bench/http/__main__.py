@@ -181,6 +181,10 @@ class Server:
     def rss(self) -> list[float]:
         return [rss_mib(p) for p in self.worker_pids()]
 
+    def helper_rss(self) -> list[float]:
+        """The workers' own spawned processes (the portal's signing process, once it has signed)."""
+        return [rss_mib(c) for p in self.worker_pids() for c in _children(p) if "spawn_main" in _cmdline(c)]
+
     def log_tail(self, lines: int = 30) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -408,6 +412,7 @@ class ConfigReport:
     rows: list[Row]
     bare_rss: list[float]
     portal_rss: list[float]
+    signing_rss: list[float]
     locked: int
     tracebacks: int
 
@@ -593,7 +598,7 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
             if result.requests >= len(waiting) - 1 and result.seconds < args.duration * 0.95:
                 note = f"all {len(waiting)} waiting dossiers received in {result.seconds:.1f} s"
             rows.append(Row(kind, workers, "action", result, note))
-        portal_rss = portal.rss()
+        portal_rss, signing_rss = portal.rss(), portal.helper_rss()
     finally:
         portal.stop()
     text = portal.log_path.read_text(errors="replace")
@@ -601,7 +606,7 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
     # as "error on …", not counted)
     tracebacks = text.count("unhandled error on")
     report = ConfigReport(
-        kind, workers, rows, bare_rss, portal_rss, text.count("database is locked"), tracebacks
+        kind, workers, rows, bare_rss, portal_rss, signing_rss, text.count("database is locked"), tracebacks
     )
     if report.locked or report.tracebacks:
         log(f"  ! server log: {report.locked} 'database is locked', {report.tracebacks} unhandled errors")
@@ -641,6 +646,11 @@ def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
             + ", ".join(f"{r:.0f}" for r in report.bare_rss)
             + "; portal "
             + ", ".join(f"{r:.0f}" for r in report.portal_rss)
+            + (
+                " + signing process " + ", ".join(f"{r:.0f}" for r in report.signing_rss)
+                if report.signing_rss
+                else ""
+            )
             + f"; 'database is locked' ×{report.locked}, unhandled errors ×{report.tracebacks}"
         )
     return "\n".join(lines)

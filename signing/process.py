@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -37,6 +38,16 @@ class SignatureRefused(Exception):
 
 _pool: ProcessPoolExecutor | None = None
 _guard = threading.Lock()
+
+
+def _forget_parents_pool() -> None:
+    # A forked child (the simulator's shards, the bulk loader's workers) inherits the parent's
+    # executor object but not its threads or pipes' other ends: it starts its own if it signs.
+    global _pool, _guard
+    _pool, _guard = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_parents_pool)
 
 
 def _executor() -> ProcessPoolExecutor:

@@ -729,3 +729,22 @@ async def test_a_signature_pyhanko_refuses_is_a_clear_failure_and_the_signing_pr
     assert renewed.serial != issued.serial
     assert (await signing.seal_form(form, issued=renewed, place="Yên Bái", at=clock.now())).startswith(form)
     assert process._pool is pool  # the same signing process throughout
+
+
+def test_a_forked_child_does_not_use_its_parents_signing_process():
+    """The simulator and the bulk loader fork; a child that signs starts its own process."""
+    import multiprocessing
+
+    from signing import process
+
+    process._executor()  # the parent's
+    parent = process._pool
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_pool_is_unset) is True
+    assert process._pool is parent
+
+
+def _pool_is_unset() -> bool:
+    from signing import process
+
+    return process._pool is None

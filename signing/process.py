@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -54,8 +55,16 @@ def _executor() -> ProcessPoolExecutor:
     global _pool
     with _guard:
         if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_leave_sigint
+            )
         return _pool
+
+
+def _leave_sigint() -> None:
+    # Ctrl+C reaches the whole process group: the server's shutdown (``shutdown``) lets the
+    # signature under way finish and then stops this process, rather than having it cut short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def shutdown() -> None:

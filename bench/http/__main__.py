@@ -423,7 +423,7 @@ def _portal_env(url: str, directory: Path, port: int) -> dict[str, str]:
         DATABASE_URL=url,
         PORTAL_ADMIN_PASSWORD=ADMIN_PASSWORD,
         PORTAL_DEMO_PASSWORD=DEMO_PASSWORD,
-        PORTAL_SECRET_KEY="bench-http-secret-key",
+        PORTAL_SECRET_KEY="bench-http-secret-key-at-least-32-bytes",
         PORTAL_KEY_ENCRYPTION_KEY="bench-http-key-encryption-key",
         PORTAL_UPLOADS_DIR=str(directory / "uploads"),
         PORTAL_BASE_URL=f"http://127.0.0.1:{port}",

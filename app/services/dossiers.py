@@ -640,9 +640,10 @@ class DossierService:
     ) -> list[dict[str, Any]]:
         """A citizen's own dossiers (newest first) or an officer's queue, a page at a time.
 
-        The queue is most urgent first: by the step's due time, then the dossiers whose clock
-        is stopped (waiting for the citizen's supplement: no due time) by id, on both
-        databases alike (SQLite and PostgreSQL disagree on where NULLs sort). ``after`` is the
+        The queue is most urgent first: by the step's due time, then the dossiers without one
+        by arrival — new submissions not yet received (the time limit starts at reception;
+        ``status=1`` lists them alone) and those waiting for the citizen's supplement — on
+        both databases alike (SQLite and PostgreSQL disagree on where NULLs sort). ``after`` is the
         last row's cursor (keyset pagination, no OFFSET): ``<due time µs>~<id>`` in the dated
         part, ``~<id>`` in the undated part, ``<id>`` for a citizen."""
         if user.role is Role.CITIZEN:

@@ -295,10 +295,11 @@ def _recount(rows: list[dict], ratings: dict[int, int], start: datetime, end: da
 
 async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent_first(loaded):
     """Keyset pages of the queue (app/services/dossiers.py) against the whole queue sorted here:
-    dated dossiers by due time then id (ties on the due time included), then those whose clock
-    is stopped (no due time) by id, the same on both databases; a cursor that was not given
-    out is refused clearly (422). Twelve loaded dossiers are put in one queue inside a transaction
-    that is rolled back, so the module's other tests see the load as it was."""
+    dated dossiers by due time then id (ties on the due time included), then those without a
+    due time (not yet received, or waiting for a supplement) by id, the same on both databases;
+    a cursor that was not given out is refused clearly (422). Twelve loaded dossiers are put in
+    one queue inside a transaction that is rolled back, so the module's other tests see the
+    load as it was."""
     from app.domain.roles import Role
     from app.services.accounts import UserView
     from app.services.dossiers import DossierService

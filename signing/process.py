@@ -7,7 +7,9 @@ behind it: on SQLite each query's thread hop did (status changes with seals behi
 separate process per server process, fed over a pipe: the key, certificates and revocation
 data go as DER bytes (``Issued`` and ``Revocation`` pickle that way) and the signed file
 comes back. The process is started on first use ("spawn": the server's threads and event
-loop are not forked) and started again if it dies.
+loop are not forked) and started again if it dies. It belongs to the Python process, not to
+an app: it ends at the process's exit (concurrent.futures lets the signature under way finish),
+so apps started one after another (the tests) share it.
 
 This module never imports ``app``.
 """
@@ -68,7 +70,7 @@ def _leave_sigint() -> None:
 
 
 def shutdown() -> None:
-    """Stop the signing process (the server's shutdown; it also ends with its parent)."""
+    """Stop the signing process now (it also ends at the process's exit)."""
     global _pool
     with _guard:
         pool, _pool = _pool, None

@@ -33,7 +33,6 @@ from app.web.auth import AuthenticationMiddleware, cookie_sessions
 from app.web.deps import DEPENDENCIES
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.format import FILTERS
-from signing import process as signing_process
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -96,7 +95,6 @@ class PortalPlugin(InitPluginProtocol):
             worker.cancel()
         if getattr(self, "_owns_pool", False):
             await db_engine.stop()
-        await asyncio.to_thread(signing_process.shutdown)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from app.web.controllers import CONTROLLERS

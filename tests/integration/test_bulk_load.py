@@ -334,5 +334,19 @@ async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent
         for bad in ("abc", "12~x", "9" * 30 + "~1", "~", "1~", "-5~3"):
             with pytest.raises(Invalid):
                 await service.queue(officer, after=bad)
+
+        # A citizen's own dossiers, newest first, a page at a time.
+        citizen = UserView(987_654, "012345678901", Role.CITIZEN, None, "Công dân thử")
+        await Dossier.update({Dossier.applicant_id: citizen.id}).where(
+            Dossier.id.is_in([row["id"] for row in picked])
+        )
+        newest_first = [row["code"] for row in sorted(picked, key=lambda row: -row["id"])]
+        paged, after = [], None
+        while page := await service.queue(citizen, after=after, limit=5):
+            paged += [r["code"] for r in page]
+            after = page[-1]["cursor"]
+        assert paged == newest_first
+        with pytest.raises(Invalid):
+            await service.queue(citizen, after="~5")
         await transaction.rollback()
     assert [r["code"] for r in await service.queue(officer, limit=200)] == waiting

@@ -126,8 +126,12 @@ class Revocation:
 
     def __reduce__(self):
         # Certificates do not pickle (for a signing process): they travel as DER.
-        der = lambda certs: tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)  # noqa: E731
-        return _revocation_from_der, (der(self.trust_roots), der(self.other_certs), self.crls, self.ocsps)
+        return _revocation_from_der, (
+            to_der(self.trust_roots),
+            to_der(self.other_certs),
+            self.crls,
+            self.ocsps,
+        )
 
     def context(self, moment: datetime | None = None) -> ValidationContext:
         return ValidationContext(
@@ -141,11 +145,18 @@ class Revocation:
         )
 
 
+def to_der(certificates) -> tuple[bytes, ...]:
+    return tuple(c.public_bytes(serialization.Encoding.DER) for c in certificates)
+
+
+def from_der(ders: tuple[bytes, ...]) -> tuple[x509.Certificate, ...]:
+    return tuple(x509.load_der_x509_certificate(d) for d in ders)
+
+
 def _revocation_from_der(
     roots: tuple[bytes, ...], others: tuple[bytes, ...], crls: tuple[bytes, ...], ocsps: tuple[bytes, ...]
 ) -> Revocation:
-    load = lambda ders: tuple(x509.load_der_x509_certificate(d) for d in ders)  # noqa: E731
-    return Revocation(load(roots), load(others), crls, ocsps)
+    return Revocation(from_der(roots), from_der(others), crls, ocsps)
 
 
 async def sign_pdf(

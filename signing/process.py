@@ -26,11 +26,18 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
-from signing.pades import CachedKeySigner, CachedKeyTimeStamper, Revocation, SignatureSpec, sign_pdf
+from signing.pades import (
+    CachedKeySigner,
+    CachedKeyTimeStamper,
+    Revocation,
+    SignatureSpec,
+    from_der,
+    sign_pdf,
+    to_der,
+)
 from signing.pki import Issued
 
 
@@ -90,8 +97,7 @@ async def sign_elsewhere(
 ) -> bytes:
     """``sign_pdf`` with a ``CachedKeySigner`` and a ``CachedKeyTimeStamper``, in the signing
     process. Raises ``SignatureRefused`` when pyHanko refuses."""
-    der = tuple(c.public_bytes(serialization.Encoding.DER) for c in chain)
-    job = (pdf, spec, issued, der, tsa, stamped_at, revocation, at)
+    job = (pdf, spec, issued, to_der(chain), tsa, stamped_at, revocation, at)
     loop = asyncio.get_running_loop()
     try:
         return await loop.run_in_executor(_executor(), _sign, *job)
@@ -110,7 +116,7 @@ def _sign(
     revocation: Revocation,
     at: datetime,
 ) -> bytes:
-    chain = [x509.load_der_x509_certificate(d) for d in chain_der]
+    chain = list(from_der(chain_der))
     signer = CachedKeySigner(issued, chain)
     stamper = CachedKeyTimeStamper(tsa, chain, stamped_at)
     try:

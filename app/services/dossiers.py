@@ -28,6 +28,7 @@ from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
 from app.domain.lifecycle import (
     Action,
     Refusal,
+    STATUS_LABELS,
     RefusalKind,
     Status,
     allowed_actions,
@@ -667,7 +668,7 @@ class DossierService:
                 "code": r["code"],
                 "procedure_code": r["procedure_code"],
                 "status": r["status"],
-                "status_name": STATUS_NAMES[r["status"]],
+                "status_name": STATUS_LABELS[r["status"]],
                 "applicant_name": r["applicant_name"],
                 "appointment_at": _iso(r["due_at"]),
                 "step_due_at": _iso(r["step_due_at"]),
@@ -718,7 +719,6 @@ QUEUE_COLUMNS = (
     Dossier.receiving_unit,
     Dossier.id,
 )
-STATUS_NAMES = {s.value: s.label for s in Status}
 
 
 @functools.cache
@@ -755,7 +755,7 @@ async def _queue_part(
     return await Dossier.raw(queue_sql(part, bool(keyset), bool(status)), *args)
 
 
-BAD_CURSOR = ("Con trỏ trang không hợp lệ.", {"after": "Dùng giá trị cursor của dòng cuối trang trước."})
+_BAD_CURSOR = ("Con trỏ trang không hợp lệ.", {"after": "Dùng giá trị cursor của dòng cuối trang trước."})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -772,7 +772,7 @@ def _cursor_due(text: str) -> datetime:
 def _cursor_id(text: str) -> int:
     # Bounded so that any due time it gives is a datetime (and any id a database integer).
     if not (text.isascii() and text.isdigit() and len(text) <= 17):
-        raise Invalid(*BAD_CURSOR)
+        raise Invalid(*_BAD_CURSOR)
     return int(text)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -75,21 +74,13 @@ class SigningService:
     ) -> bytes:
         """Forms 01–05 carry the unit's seal signature, without an image (Decree 30/2020
         Phụ lục I §5.3 for separate files)."""
-        root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]
-        chain = [intermediate.certificate, root.certificate]
-        revocation = await self.revocation(issued)
         spec = SignatureSpec(field_name="ChuKyCoQuan", reason=reason, location=place)
-        return await _signed(
-            sign_elsewhere(pdf, spec, issued, chain, tsa, at + timedelta(seconds=1), revocation, at)
-        )
+        return await self._signed(pdf, spec, issued, at)
 
     async def sign(
         self, pdf: bytes, *, as_seal: bool, issued: Issued, display: str, place: str, at: datetime
     ) -> bytes:
         """One visible PAdES B-LT signature, computed in the signing process (CPU-bound)."""
-        root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]
-        chain = [intermediate.certificate, root.certificate]
-        revocation = await self.revocation(issued)
         layout = RESULT_LAYOUT
         spec = SignatureSpec(
             field_name="ChuKyCoQuan" if as_seal else "ChuKyLanhDao",
@@ -102,20 +93,22 @@ class SigningService:
             ),
             lta=self.lta,
         )
-        return await _signed(
-            sign_elsewhere(pdf, spec, issued, chain, tsa, at + timedelta(seconds=1), revocation, at)
-        )
+        return await self._signed(pdf, spec, issued, at)
 
-
-async def _signed(signature: Awaitable[bytes]) -> bytes:
-    """A signature from the signing process (signing/process.py); one pyHanko refuses to
-    make (a certificate or time-stamp that does not validate) is the service's failure,
-    reported clearly and changing nothing."""
-    try:
-        return await signature
-    except SignatureRefused as exc:
-        log.error("signing failed: %s", exc)
-        raise Unavailable(
-            "Không ký số được: chứng thư số hoặc dịch vụ cấp dấu thời gian không hợp lệ lúc này."
-            " Hồ sơ giữ nguyên trạng thái; vui lòng báo quản trị hệ thống."
-        ) from exc
+    async def _signed(self, pdf: bytes, spec: SignatureSpec, issued: Issued, at: datetime) -> bytes:
+        """``pdf`` signed by ``issued`` as ``spec`` says, with the portal's time-stamp and the
+        revocation data embedded, in the signing process (signing/process.py). A signature
+        pyHanko refuses to make (a certificate or time-stamp that does not validate) is the
+        service's failure, reported clearly and changing nothing."""
+        root, intermediate, tsa = [await self.pki.authority(n) for n in ("root", "intermediate", "tsa")]
+        chain = [intermediate.certificate, root.certificate]
+        revocation = await self.revocation(issued)
+        stamped_at = at + timedelta(seconds=1)
+        try:
+            return await sign_elsewhere(pdf, spec, issued, chain, tsa, stamped_at, revocation, at)
+        except SignatureRefused as exc:
+            log.error("signing failed: %s", exc)
+            raise Unavailable(
+                "Không ký số được: chứng thư số hoặc dịch vụ cấp dấu thời gian không hợp lệ lúc này."
+                " Hồ sơ giữ nguyên trạng thái; vui lòng báo quản trị hệ thống."
+            ) from exc

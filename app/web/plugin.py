@@ -53,9 +53,10 @@ def shorten_gil_turns() -> None:
 
 
 async def is_login_attempt(request: Request) -> bool:
-    # A coroutine on purpose: Litestar runs a plain function given as check_throttle_handler
-    # in a worker thread, for every request (a tenth of an anonymous look-up's time).
-    return request.method == "POST" and request.scope["path"] in LOGIN_PATHS
+    # Asked on the login paths only (LoginRateLimitMiddleware): posting the form or the token
+    # request is an attempt, showing the page is not. A coroutine on purpose: Litestar runs a
+    # plain function given as check_throttle_handler in a worker thread.
+    return request.method == "POST"
 
 
 class LoginRateLimitMiddleware(RateLimitMiddleware):

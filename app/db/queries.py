@@ -1,31 +1,67 @@
-"""Statements written once for the busiest reads.
+"""Statements written once for the busiest reads and writes.
 
 Reading one row by its key — a dossier by code for every look-up, detail page and action, the
 caller's account for every request with a bearer token — is the commonest query there is.
 Piccolo building the same SELECT again for each request took a quarter of an anonymous
 look-up's time, so these statements are written once from the table's own column metadata and
-run through Piccolo's ``raw()``, which gives the same dicts as ``select()`` (compared in
-tests/integration/test_dossier_journey.py and test_access.py on both databases).
+run as Piccolo's ``raw()`` queries, which give the same dicts as ``select()`` (compared in
+tests/integration/test_dossier_journey.py and test_access.py on both databases). The same goes
+for the INSERTs of a submission or an action (``insert_rows``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
-from piccolo.columns import Column
+from piccolo.columns import JSON, JSONB, Column
+from piccolo.columns.defaults.base import Default
+from piccolo.query.methods.raw import Raw
+from piccolo.querystring import QueryString
 from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
 
-_WRITTEN: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_WRITTEN: dict[tuple[str, str, tuple[str, ...]], str] = {}  # by table, key or row count, columns
+#: Statement templates with their placeholders numbered, by engine type.
+_NUMBERED: dict[tuple[str, str], str] = {}
 
 
-def select_by(table: type[Table], key: Column, columns: tuple[Column, ...] = ()) -> str:
-    """``SELECT <columns, or all> FROM <table> WHERE <key> = {}``, for ``table.raw(sql, value)``."""
+class _Written(QueryString):
+    """A statement of this module with its values: its ``{}`` placeholders are numbered once
+    per engine type. (``QueryString`` parses its template into fragments at every run — for a
+    dossier's 36-column INSERT a tenth of a submission's time.) The values are plain values,
+    never columns or nested QueryStrings, so ``QueryString.__init__``'s pass over them is
+    skipped too."""
+
+    def __init__(self, template: str, args: tuple[Any, ...]) -> None:
+        self.template, self.args, self.columns = template, args, []
+        self.query_type, self.table, self._alias = "generic", None, None
+        self._frozen_compiled_strings = None
+
+    def compile_string(self, engine_type: str = "postgres") -> tuple[str, list[Any]]:
+        numbered = _NUMBERED.get((self.template, engine_type))
+        if numbered is None:
+            numbered = _NUMBERED[self.template, engine_type] = QueryString(
+                self.template, *range(self.template.count("{}"))
+            ).compile_string(engine_type)[0]
+        return numbered, list(self.args)
+
+
+async def run(table: type[Table], sql: str, *values: Any) -> list[dict[str, Any]]:
+    """Run one of this module's statements (``{}`` for each value) as a raw query on ``table``."""
+    return await Raw(table=table, querystring=_Written(sql, values))
+
+
+def select_by(table: type[Table], key: Column, columns: tuple[Column, ...] = (), tail: str = "") -> str:
+    """``SELECT <columns, or all> FROM <table> WHERE <key> = {}<tail>``, for ``table.raw(sql, value)``."""
     names = tuple(c._meta.db_column_name for c in columns or table._meta.columns)
-    cache_key = (table._meta.tablename, key._meta.db_column_name, names)
+    cache_key = (table._meta.tablename, key._meta.db_column_name + tail, names)
     sql = _WRITTEN.get(cache_key)
     if sql is None:
         listed = ", ".join(f'"{name}"' for name in names)
-        sql = f'SELECT {listed} FROM "{cache_key[0]}" WHERE "{cache_key[1]}" = {{}}'
+        where = f'"{key._meta.db_column_name}" = {{}}{tail}'
+        sql = f'SELECT {listed} FROM "{table._meta.tablename}" WHERE {where}'
         _WRITTEN[cache_key] = sql
     return sql
 
@@ -34,5 +70,97 @@ async def one_by(
     table: type[Table], key: Column, value: Any, columns: tuple[Column, ...] = ()
 ) -> dict | None:
     """The row whose ``key`` is ``value`` (a unique key), or None."""
-    rows = await table.raw(select_by(table, key, columns), value)
+    rows = await run(table, select_by(table, key, columns), value)
     return rows[0] if rows else None
+
+
+# --- inserts ---------------------------------------------------------------------------------
+# Piccolo's insert builds a nested QueryString per column of every row (Table.__init__ for the
+# defaults, then Insert.default_querystrings): a third of a submission's CPU time went to
+# writing its four INSERTs. These are written once per table and row count, with the same
+# values Piccolo would send: a column not given takes its default as ``Table(...)`` would, a
+# JSON column given a non-string is dumped, an Enum gives its value.
+
+_PER_ROW = object()  # a default computed per row (TimestamptzNow, a callable)
+_REQUIRED = object()  # no default: NOT NULL without one
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    columns: tuple[Column, ...]
+    names: frozenset[str]
+    #: Per column: its default as sent, _PER_ROW or _REQUIRED.
+    defaults: tuple[Any, ...]
+
+
+_PLANS: dict[type[Table], _InsertPlan] = {}
+
+
+def _plan(table: type[Table]) -> _InsertPlan:
+    plan = _PLANS.get(table)
+    if plan is None:
+        columns = tuple(c for c in table._meta.columns if not c._meta.primary_key)
+        plan = _PLANS[table] = _InsertPlan(
+            columns, frozenset(c._meta.name for c in columns), tuple(_default(c) for c in columns)
+        )
+    return plan
+
+
+def _default(column: Column) -> Any:
+    default = getattr(column, "default", None)
+    if isinstance(default, Default) or callable(default):
+        return _PER_ROW
+    value = column.get_default_value()
+    return _REQUIRED if value is None and not column._meta.null else _sql_value(value, column)
+
+
+def _per_row(column: Column) -> Any:
+    value = column.get_default_value()  # as Table.__init__ computes it
+    return _sql_value(value.python() if isinstance(value, Default) else value, column)
+
+
+def _sql_value(value: Any, column: Column) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(column, (JSON, JSONB)) and value is not None and not isinstance(value, str):
+        return dump_json(value)
+    return value
+
+
+def insert_sql(table: type[Table], rows: int, returning: tuple[str, ...] = ()) -> str:
+    """``INSERT INTO <table> (<every column but the key>) VALUES (…)×rows [RETURNING …]``."""
+    cache_key = (table._meta.tablename, str(rows), returning)
+    sql = _WRITTEN.get(cache_key)
+    if sql is None:
+        names = [c._meta.db_column_name for c in _plan(table).columns]
+        listed = ", ".join(f'"{name}"' for name in names)
+        values = ", ".join(["(" + ", ".join(["{}"] * len(names)) + ")"] * rows)
+        sql = f'INSERT INTO "{table._meta.tablename}" ({listed}) VALUES {values}'
+        if returning:
+            sql += " RETURNING " + ", ".join(f'"{name}"' for name in returning)
+        _WRITTEN[cache_key] = sql
+    return sql
+
+
+async def insert_rows(
+    table: type[Table], *rows: dict[str, Any], returning: tuple[Column, ...] = ()
+) -> list[dict[str, Any]]:
+    """Insert ``rows`` (column name → value); returns the ``returning`` columns of each."""
+    if not rows:
+        return []
+    plan = _plan(table)
+    args: list[Any] = []
+    for row in rows:
+        if unknown := row.keys() - plan.names:
+            raise TypeError(f"{table.__name__} has no column {', '.join(sorted(unknown))}")
+        for column, default in zip(plan.columns, plan.defaults, strict=True):
+            if (name := column._meta.name) in row:
+                args.append(_sql_value(row[name], column))
+            elif default is _PER_ROW:
+                args.append(_per_row(column))
+            elif default is _REQUIRED:
+                raise ValueError(f"{table.__name__}.{name} wasn't provided")
+            else:
+                args.append(default)
+    names = tuple(c._meta.db_column_name for c in returning)
+    return await run(table, insert_sql(table, len(rows), names), *args)

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from app.db.engine import engine_name
+from app.db.queries import insert_rows, run, select_by
 from app.db.tables import AuditEvent
 from app.domain.clock import Clock
 
@@ -23,6 +24,12 @@ GENESIS = "0" * 64
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 #: Arbitrary constant: the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK = 761_018
+_CHAIN_HEAD = 'SELECT "seq", "hash" FROM "audit_event" ORDER BY "seq" DESC LIMIT 1'
+#: A dossier's events in order, without or with the views of it (the detail page's history).
+_HISTORY = select_by(
+    AuditEvent, AuditEvent.dossier_code, tail=' AND "action" <> \'dossier.view\' ORDER BY "seq"'
+)
+_HISTORY_WITH_VIEWS = select_by(AuditEvent, AuditEvent.dossier_code, tail=' ORDER BY "seq"')
 
 
 @dataclass(frozen=True)
@@ -77,9 +84,7 @@ async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any
     """Append one event. Call inside the caller's write transaction."""
     if engine_name() == "postgres":
         await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK)
-    last = await (
-        AuditEvent.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq, ascending=False).first()
-    )
+    last = next(iter(await run(AuditEvent, _CHAIN_HEAD)), None)
     at = clock.now()
     row = {
         "seq": (last["seq"] + 1) if last else 1,
@@ -98,7 +103,7 @@ async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any
         "prev_hash": last["hash"] if last else GENESIS,
     }
     row["hash"] = event_hash(row)
-    await AuditEvent.insert(AuditEvent(**{**row, "details": json.dumps(entry.details, ensure_ascii=False)}))
+    await insert_rows(AuditEvent, {**row, "details": json.dumps(entry.details, ensure_ascii=False)})
     return row
 
 
@@ -143,10 +148,7 @@ async def list_events(
 
 async def dossier_history(code: str, *, include_views: bool = False) -> list[dict[str, Any]]:
     """A dossier's events, oldest first (viewing is audited too, but is not history)."""
-    query = AuditEvent.select().where(AuditEvent.dossier_code == code).order_by(AuditEvent.seq)
-    if not include_views:
-        query = query.where(AuditEvent.action != "dossier.view")
-    return _with_details(await query)
+    return _with_details(await run(AuditEvent, _HISTORY_WITH_VIEWS if include_views else _HISTORY, code))
 
 
 def _with_details(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

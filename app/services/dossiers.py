@@ -18,12 +18,12 @@ from typing import Any
 from piccolo.columns import Column
 
 from app.db.engine import engine_name, write_transaction
-from app.db.queries import one_by
+from app.db.queries import insert_rows, one_by, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock
 from app.domain.directory import Directory
-from app.domain.dossier_code import counter_key, make_code, parse_code
+from app.domain.dossier_code import MAX_PER_DAY, counter_key, make_code, parse_code
 from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
 from app.domain.lifecycle import (
     Action,
@@ -42,7 +42,7 @@ from app.services.accounts import UserView
 from app.services.audit import AuditEntry
 from app.services.calendar import default_calendar
 from app.services.directory import load_directory
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from procedures.fees import quote
 from procedures.forms import validate_form
 from procedures.loader import Catalogue, default_catalogue
@@ -165,14 +165,18 @@ class DossierService:
         key = f"{actor.id}:{spec.idempotency_key}" if spec.idempotency_key else None
 
         async def submitted_before() -> dict[str, Any] | None:  # a second click or a second tab
-            if key and (
-                same := await Dossier.select(Dossier.code).where(Dossier.idempotency_key == key).first()
-            ):
+            if key and (same := await one_by(Dossier, Dossier.idempotency_key, key, (Dossier.code,))):
                 return await self._view_row(await self.load_row(same["code"]), actor)
             return None
 
         async def numbered() -> str:
-            return str(make_code(unit_code, now, await self.next_sequence(unit_code, now)))
+            sequence = await self.next_sequence(unit_code, now)
+            if sequence > MAX_PER_DAY:  # the code has four digits for the day's number
+                raise Unavailable(
+                    f"Nơi tiếp nhận đã cấp hết {MAX_PER_DAY:_} mã hồ sơ".replace("_", ".")
+                    + f" của ngày {now.astimezone(VN_TZ):%d/%m/%Y}: vui lòng nộp lại vào ngày làm việc sau."
+                )
+            return str(make_code(unit_code, now, sequence))
 
         postgres = engine_name() == "postgres"
         if earlier := await submitted_before():
@@ -188,31 +192,31 @@ class DossierService:
             if earlier := await submitted_before():
                 return earlier
             code = code or await numbered()
-            row = (
-                await Dossier.insert(
-                    Dossier(
-                        code=code,
-                        procedure_code=p.code,
-                        receiving_unit=unit_code,
-                        channel=spec.channel,
-                        applicant_id=None if counter else actor.id,
-                        applicant_name=spec.applicant_name.strip() if counter else actor.full_name,
-                        applicant_cccd=spec.applicant_cccd if counter else actor.username,
-                        applicant_phone=spec.applicant_phone if counter else actor.phone,
-                        applicant_email="" if counter else actor.email,
-                        form=json.dumps(spec.form, ensure_ascii=False),
-                        status=int(Status.SUBMITTED),
-                        step=0,
-                        step_unit=unit_code,
-                        step_role=p.workflow[0].role,
-                        submitted_at=now,
-                        fee_total=fee.total,
-                        fee_due=fee.total > 0,
-                        idempotency_key=key,
-                        updated_at=now,
-                    )
-                ).returning(Dossier.id)
-            )[0]
+            (row,) = await insert_rows(
+                Dossier,
+                {
+                    "code": code,
+                    "procedure_code": p.code,
+                    "receiving_unit": unit_code,
+                    "channel": spec.channel,
+                    "applicant_id": None if counter else actor.id,
+                    "applicant_name": spec.applicant_name.strip() if counter else actor.full_name,
+                    "applicant_cccd": spec.applicant_cccd if counter else actor.username,
+                    "applicant_phone": spec.applicant_phone if counter else actor.phone,
+                    "applicant_email": "" if counter else actor.email,
+                    "form": json.dumps(spec.form, ensure_ascii=False),
+                    "status": int(Status.SUBMITTED),
+                    "step": 0,
+                    "step_unit": unit_code,
+                    "step_role": p.workflow[0].role,
+                    "submitted_at": now,
+                    "fee_total": fee.total,
+                    "fee_due": fee.total > 0,
+                    "idempotency_key": key,
+                    "updated_at": now,
+                },
+                returning=(Dossier.id,),
+            )
             await attach_documents(row["id"], "upload", stored, now)
             await self._notify(
                 "submit",
@@ -249,7 +253,8 @@ class DossierService:
 
         One statement, atomic on both databases: concurrent submissions get distinct numbers."""
         key = counter_key(unit_code, now)
-        rows = await DossierCounter.raw(
+        rows = await run(
+            DossierCounter,
             "INSERT INTO dossier_counter (key, last) VALUES ({}, 1) "
             "ON CONFLICT (key) DO UPDATE SET last = dossier_counter.last + 1 RETURNING last",
             key,
@@ -385,7 +390,7 @@ class DossierService:
             if recorded.close_step:
                 await self._close_step(row, now, user)
             if (step := recorded.new_step) is not None:
-                await DossierStep.insert(DossierStep(dossier_id=row["id"], **asdict(step)))
+                await insert_rows(DossierStep, {"dossier_id": row["id"], **asdict(step)})
             changes = {COLUMNS[k]: v for k, v in recorded.changes.items()}
             changes[Dossier.version] = row["version"] + 1
             updated = (
@@ -689,23 +694,23 @@ async def has_dossiers() -> bool:
 
 
 async def attach_documents(dossier_id: int, kind: str, files: list[StoredFile], now: datetime) -> None:
-    if files:
-        await DossierDocument.insert(
-            *(
-                DossierDocument(
-                    dossier_id=dossier_id,
-                    kind=kind,
-                    key=f.key,
-                    filename=f.filename,
-                    content_type=f.content_type,
-                    size=f.size,
-                    sha256=f.sha256,
-                    path=f.path,
-                    created_at=now,
-                )
-                for f in files
-            )
-        )
+    await insert_rows(
+        DossierDocument,
+        *(
+            {
+                "dossier_id": dossier_id,
+                "kind": kind,
+                "key": f.key,
+                "filename": f.filename,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "path": f.path,
+                "created_at": now,
+            }
+            for f in files
+        ),
+    )
 
 
 QUEUE_COLUMNS = (
@@ -752,7 +757,7 @@ async def _queue_part(
 ) -> list[dict[str, Any]]:
     """One part of a queue page (``queue_sql``): after the cursor's ``keyset`` values, if any."""
     args = [*whose, *keyset, *((status,) if status else ()), limit]
-    return await Dossier.raw(queue_sql(part, bool(keyset), bool(status)), *args)
+    return await run(Dossier, queue_sql(part, bool(keyset), bool(status)), *args)
 
 
 _BAD_CURSOR = ("Con trỏ trang không hợp lệ.", {"after": "Dùng giá trị cursor của dòng cuối trang trước."})

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from app.db.queries import insert_rows
 from app.db.tables import Notification
 from app.domain.messages import Message
 
@@ -24,21 +25,22 @@ class RecordingSender:
 async def enqueue(
     message: Message, *, dossier_code: str, user_id: int | None, email: str, phone: str, now: datetime
 ) -> None:
-    rows = [
-        Notification(
-            dossier_code=dossier_code,
-            user_id=user_id,
-            channel=channel,
-            recipient=recipient,
-            subject=message.subject,
-            body=body,
-            created_at=now,
-        )
-        for channel, recipient, body in (("email", email, message.body), ("sms", phone, message.sms))
-        if recipient
-    ]
-    if rows:
-        await Notification.insert(*rows)
+    await insert_rows(
+        Notification,
+        *(
+            {
+                "dossier_code": dossier_code,
+                "user_id": user_id,
+                "channel": channel,
+                "recipient": recipient,
+                "subject": message.subject,
+                "body": body,
+                "created_at": now,
+            }
+            for channel, recipient, body in (("email", email, message.body), ("sms", phone, message.sms))
+            if recipient
+        ),
+    )
 
 
 async def deliver_pending(sender: Sender, now: datetime, limit: int = 200) -> int:

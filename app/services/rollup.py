@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from app.db.engine import write_transaction
+from app.db.queries import run
 from app.db.tables import Dossier
 from app.domain.rollup import (
     OFFICER_FIGURES,
@@ -66,13 +67,13 @@ def _facts(row: dict[str, Any], steps: list[dict[str, Any]]) -> DossierFacts:
 
 async def facts(code: str) -> DossierFacts | None:
     """The facts of one dossier as the current transaction sees it."""
-    rows = await Dossier.raw(_FACTS + " WHERE d.code = {}", code)
+    rows = await run(Dossier, _FACTS + " WHERE d.code = {}", code)
     if not rows:
         return None
     row = rows[0]
     steps = []
     if row["finished_at"] is not None:  # steps count once the dossier has finished
-        steps = await Dossier.raw(_STEPS.format("= {}"), row["id"])
+        steps = await run(Dossier, _STEPS.format("= {}"), row["id"])
     return _facts(row, steps)
 
 
@@ -89,7 +90,7 @@ async def write(delta: Rollup) -> None:
     """Add ``delta`` to the rollup tables (in the caller's transaction)."""
     for table, key, names, rows in _tables(delta):
         for row in rows:
-            await Dossier.raw(upsert(table, key, names, "{}"), *row)
+            await run(Dossier, upsert(table, key, names, "{}"), *row)
 
 
 def _tables(delta: Rollup) -> Iterable[tuple[str, tuple[str, ...], tuple[str, ...], list[tuple]]]:

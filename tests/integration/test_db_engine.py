@@ -80,3 +80,48 @@ async def test_postgres_connection_back_in_the_pool_is_rolled_back_but_not_reset
         for c in every:
             await c.execute("RESET application_name")
             await pool.release(c)
+
+
+async def test_written_inserts_store_what_piccolo_inserts_store(backend):
+    """``insert_rows`` sends what ``Table.insert(Table(...))`` sends: the defaults of the
+    columns not given (a per-row one such as ``created_at``'s now included), JSON given as a
+    dict dumped, and rows read back equal, on both databases."""
+    from datetime import datetime, timedelta, timezone
+
+    from app.db.queries import insert_rows
+    from app.db.tables import AuditEvent, Notification
+
+    at = datetime(2021, 3, 15, 8, 30, tzinfo=timezone(timedelta(hours=7)))
+    given = {"seq": -1, "at": at, "action": "test.written", "prev_hash": "0" * 64, "hash": "1" * 64}
+    async with db.write_transaction():
+        (piccolo,) = await AuditEvent.insert(AuditEvent(**given, details={"a": [1, "Đ"]})).returning(
+            AuditEvent.id
+        )
+        (written,) = await insert_rows(
+            AuditEvent, {**given, "seq": -2, "details": {"a": [1, "Đ"]}}, returning=(AuditEvent.id,)
+        )
+        # Several rows in one statement; a column left out takes its per-row default (now).
+        before = datetime.now(timezone.utc)
+        both = await insert_rows(
+            Notification,
+            {"dossier_code": "T-1", "channel": "email", "recipient": "a@b.vn", "body": "x"},
+            {"dossier_code": "T-1", "channel": "sms", "recipient": "0912345678", "body": "y"},
+            returning=(Notification.id, Notification.created_at, Notification.status),
+        )
+        rows = {
+            r["seq"]: r
+            for r in await AuditEvent.select().where(AuditEvent.id.is_in([piccolo["id"], written["id"]]))
+        }
+        await AuditEvent.delete().where(AuditEvent.action == "test.written")
+        await Notification.delete().where(Notification.dossier_code == "T-1")
+    assert set(rows) == {-1, -2}
+    one, two = ({k: v for k, v in rows[s].items() if k not in ("id", "seq")} for s in (-1, -2))
+    assert one == two
+    assert one["actor"] == "" and one["dossier_code"] is None and one["at"] == at
+    assert [r["status"] for r in both] == ["pending", "pending"]
+    assert all(abs(r["created_at"] - before) < timedelta(minutes=1) for r in both)
+    assert both[0]["id"] < both[1]["id"]
+
+    with pytest.raises(TypeError, match="no column actions"):
+        await insert_rows(AuditEvent, {**given, "actions": "x"})
+    assert await insert_rows(Notification) == []

@@ -210,6 +210,31 @@ async def test_concurrent_submissions_get_distinct_sequence_numbers(client):
     assert all(r.status_code == 201 for r in responses) and len(set(codes)) == 8
 
 
+async def test_the_days_last_number_given_the_next_submission_is_refused_clearly(client, clock):
+    """A unit's codes have four digits for the day's number: once 9,999 are given, a
+    submission is a 503 with a message saying so, and writes no dossier."""
+    from app.db.tables import DossierCounter
+    from app.domain.dossier_code import counter_key
+
+    _, citizen = await _citizen(client)
+    commune = await _commune(client)
+    key = counter_key(commune["code"], clock.now())
+    await DossierCounter.insert(DossierCounter(key=key, last=9999)).on_conflict(
+        target=DossierCounter.key, action="DO UPDATE", values=[(DossierCounter.last, 9999)]
+    )
+    before = await Dossier.count()
+    try:
+        response = await submit_birth(client, citizen, commune["code"])
+    finally:
+        await DossierCounter.delete().where(DossierCounter.key == key)
+    assert response.status_code == 503
+    assert response.json()["detail"] == (
+        f"Nơi tiếp nhận đã cấp hết 9.999 mã hồ sơ của ngày {clock.now():%d/%m/%Y}:"
+        " vui lòng nộp lại vào ngày làm việc sau."
+    )
+    assert await Dossier.count() == before
+
+
 async def test_two_officers_acting_at_once_one_wins_the_other_gets_409(client):
     _, citizen = await _citizen(client)
     commune = await _commune(client)

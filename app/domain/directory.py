@@ -38,8 +38,10 @@ class Directory:
         self._by_kind: dict[str, list[UnitRecord]] = defaultdict(list)
         for u in self.units:
             self._by_kind[u.kind].append(u)
-        #: The directory never changes once built: workflow selectors resolve once per unit.
+        #: The directory never changes once built: workflow selectors resolve once per unit,
+        #: and procedures' receiving kinds once each.
         self._resolved: dict[tuple[str, str], UnitRecord | None] = {}
+        self._receivers: dict[tuple[str, ...], tuple[UnitRecord, ...]] = {}
 
     def __len__(self) -> int:
         return len(self.units)
@@ -72,6 +74,12 @@ class Directory:
         Where a level does not exist (the 2025 structure has no districts), the
         province's ``level_map`` says who receives instead (district → commune).
         """
+        key = tuple(selectors)
+        if key not in self._receivers:
+            self._receivers[key] = tuple(self._receiving_units(key))
+        return list(self._receivers[key])
+
+    def _receiving_units(self, selectors: tuple[str, ...]) -> list[UnitRecord]:
         found: dict[str, UnitRecord] = {}
         for selector in selectors:
             kind, _, key = selector.partition(":")

@@ -215,7 +215,7 @@ class DossierService:
                     "idempotency_key": key,
                     "updated_at": now,
                 },
-                returning=(Dossier.id,),
+                returning=tuple(COLUMNS.values()),  # the row as stored, for the answer
             )
             await attach_documents(row["id"], "upload", stored, now)
             await self._notify(
@@ -229,7 +229,7 @@ class DossierService:
                 due_at=None,
                 now=now,
             )
-            await audit.record(
+            event = await audit.record(
                 self.clock,
                 self._actor(actor, ip),
                 AuditEntry(
@@ -246,7 +246,8 @@ class DossierService:
                     },
                 ),
             )
-        return await self._view_row(await self.load_row(code), actor)
+        # The new dossier's history is the one event just chained: no need to read either back.
+        return await self._view_row(row, actor, history=[event])
 
     async def next_sequence(self, unit_code: str, now: datetime) -> int:
         """The day's next number for ``unit_code`` (a unit, or another series such as PAKN).
@@ -539,10 +540,13 @@ class DossierService:
             )
         return await self._view_row(row, user)
 
-    async def _view_row(self, row: dict, user: UserView | None) -> dict[str, Any]:
+    async def _view_row(
+        self, row: dict, user: UserView | None, history: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         p = self.catalogue.get(row["procedure_code"])
         state = state_of(row, p)
-        history = await audit.dossier_history(row["code"])
+        if history is None:
+            history = await audit.dossier_history(row["code"])
         now = self.clock.now()
         open_ = not state.status.is_terminal and state.status is not Status.RESOLVED
         return {

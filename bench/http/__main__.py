@@ -15,11 +15,11 @@ throughput under load). Paths:
   lookup     GET /api/v1/dossiers/{code}, anonymous, over 2,000 codes of the database
   search     GET /api/v1/procedures?q=…, rotating search words
   procedure  GET /thu-tuc/{code} (HTML), every procedure in turn
-  submit     POST /api/v1/dossiers as citizens (bearer): procedure 2.000635 at one commune,
-             multipart with the form and one small PDF (one dossier, one audit row, one
-             notification each)
-  queue      GET /api/v1/dossiers as that commune's one-stop officer: the first page, most
-             urgent first (the queue holds what the submission run put there)
+  submit     POST /api/v1/dossiers as citizens (bearer): procedure 2.000635 at a district's
+             communes in turn (a unit gives 9,999 codes a day at most), multipart with the
+             form and one small PDF (one dossier, one audit row, one notification each)
+  queue      GET /api/v1/dossiers as the first commune's one-stop officer: the first page,
+             most urgent first (the queue holds what the submission run put there)
   detail     GET /api/v1/dossiers/{code} as that officer (the full view and its audit row)
   action     POST /api/v1/dossiers/{code}/actions {"action": "receive"}: each request a
              different submitted dossier, so each is a real transition (wrk stops when they
@@ -248,7 +248,8 @@ class Load:
     method: str = "GET"
     paths: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
-    body: bytes | None = None
+    #: The request bodies, sent in turn (none: no body).
+    bodies: list[bytes] = field(default_factory=list)
     content_type: str | None = None
     once: bool = False
 
@@ -291,10 +292,14 @@ class Wrk:
                 path = self.workdir / f"wrk-{self.runs}-{name.lower()}.txt"
                 path.write_text("\n".join(lines) + "\n")
                 env[f"BENCH_{name}"] = str(path)
-        if load.body is not None:
-            path = self.workdir / f"wrk-{self.runs}-body.bin"
-            path.write_bytes(load.body)
-            env["BENCH_BODY"] = str(path)
+        if load.bodies:
+            listed = []
+            for n, body in enumerate(load.bodies):
+                listed.append(self.workdir / f"wrk-{self.runs}-body-{n}.bin")
+                listed[-1].write_bytes(body)
+            path = self.workdir / f"wrk-{self.runs}-bodies.txt"
+            path.write_text("".join(f"{p}\n" for p in listed))
+            env["BENCH_BODIES"] = str(path)
         if load.content_type:
             env["BENCH_CONTENT_TYPE"] = load.content_type
         if load.once:
@@ -481,7 +486,7 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
         base = f"http://127.0.0.1:{args.port}"
         rows.append(Row(kind, workers, "bare_get", measure("bare_get", base, Load(paths=["/json"]))))
         echo = json.dumps({"name": "Nguyễn Văn An", "qty": 3}, ensure_ascii=False).encode()
-        post = Load("POST", ["/json"], body=echo, content_type="application/json")
+        post = Load("POST", ["/json"], bodies=[echo], content_type="application/json")
         rows.append(Row(kind, workers, "bare_post", measure("bare_post", base, post)))
         bare_rss = bare.rss()
     finally:
@@ -509,20 +514,26 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
         citizen_tokens = [login(u, DEMO_PASSWORD) for u in citizens]
         tree = call(base, "GET", "/api/v1/units")
         district = next(c for c in tree[0]["children"] if c["kind"] == "district")
-        commune = next(c for c in district["children"] if c["kind"] == "commune")
+        communes = [c for c in district["children"] if c["kind"] == "commune"]
+        commune = communes[0]
         officer = f"motcua.{commune['key']}"
         officer_token = [login(officer, DEMO_PASSWORD)]
         procedures = [p["code"] for p in call(base, "GET", "/api/v1/procedures")]
         codes = [r[0] for r in sql(url, "SELECT code FROM dossier ORDER BY random() LIMIT 2000")]
-        body, content_type = multipart(
-            {
-                "procedure_code": SUBMIT_PROCEDURE,
-                "unit_code": commune["code"],
-                "form": json.dumps(SUBMIT_FORM, ensure_ascii=False),
-            },
-            [("to_khai", "to-khai.pdf", PDF, "application/pdf")],
-        )
-        submit = Load("POST", ["/api/v1/dossiers"], citizen_tokens, body, content_type)
+        # To the district's communes in turn: a unit gives at most 9,999 codes a day (Circular
+        # 01/2018's four digits), which one commune alone would reach within this run.
+        bodies = [
+            multipart(
+                {
+                    "procedure_code": SUBMIT_PROCEDURE,
+                    "unit_code": c["code"],
+                    "form": json.dumps(SUBMIT_FORM, ensure_ascii=False),
+                },
+                [("to_khai", "to-khai.pdf", PDF, "application/pdf")],
+            )
+            for c in communes
+        ]
+        submit = Load("POST", ["/api/v1/dossiers"], citizen_tokens, [b for b, _ in bodies], bodies[0][1])
 
         def submitted() -> list[str]:
             return [
@@ -584,7 +595,7 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
                 "POST",
                 [f"/api/v1/dossiers/{x}/actions" for x in c],
                 officer_token,
-                action_body,
+                [action_body],
                 "application/json",
                 once=True,
             )

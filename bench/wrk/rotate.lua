@@ -4,7 +4,8 @@
 --   BENCH_METHOD        GET (default) or POST
 --   BENCH_PATHS         file of request paths, one a line (none: wrk's URL)
 --   BENCH_TOKENS        file of bearer tokens, one a line (none: anonymous)
---   BENCH_BODY          file holding the request body (sent as is)
+--   BENCH_BODIES        file listing files that hold request bodies, one a line (sent as
+--                       they are, in turn)
 --   BENCH_CONTENT_TYPE  its Content-Type
 --   BENCH_ONCE          "1": each path once across all threads, then the threads stop
 --                       (a status change must be a real transition every time)
@@ -39,10 +40,10 @@ function init(args)
    once = os.getenv("BENCH_ONCE") == "1"
    stride = once and tonumber(os.getenv("BENCH_THREADS") or "1") or 1
    content_type = os.getenv("BENCH_CONTENT_TYPE")
-   local body_file = os.getenv("BENCH_BODY")
-   if body_file and body_file ~= "" then
+   bodies = {}
+   for _, body_file in ipairs(lines("BENCH_BODIES")) do
       local f = assert(io.open(body_file, "rb"))
-      body = f:read("*a")
+      bodies[#bodies + 1] = f:read("*a")
       f:close()
    end
    -- threads start at different places of the rotation; in "once" mode they interleave
@@ -75,6 +76,10 @@ function request()
    end
    if content_type then
       headers["Content-Type"] = content_type
+   end
+   local body = nil
+   if #bodies > 0 then
+      body = bodies[(sent % #bodies) + 1]
    end
    sent = sent + 1
    return wrk.format(method, path, headers, body)

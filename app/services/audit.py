@@ -22,9 +22,18 @@ GENESIS = "0" * 64
 #: The canonical form's encoder, made once (``json.dumps`` with options builds one per call;
 #: the output is the same, and bulk loads hash millions of events).
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-#: Arbitrary constant: the PostgreSQL advisory lock that serialises chain appends.
+#: Arbitrary constant: the PostgreSQL advisory lock that serialises chain appends (taken by
+#: audit_append, migration 0012, and by the bulk loader).
 _CHAIN_LOCK = 761_018
 _CHAIN_HEAD = 'SELECT "seq", "hash" FROM "audit_event" ORDER BY "seq" DESC LIMIT 1'
+#: PostgreSQL: audit_append's arguments after the canonical text's parts, in its order.
+_APPENDED = (
+    "at", "actor_id", "actor", "actor_role", "action", "object_type", "object_id",
+    "dossier_code", "status_before", "status_after", "details", "ip",
+)  # fmt: skip
+_APPEND = (
+    'SELECT "seq", "prev_hash", "hash" FROM audit_append(' + ", ".join(["{}"] * (2 + len(_APPENDED))) + ")"
+)
 #: A dossier's events in order, without or with the views of it (the detail page's history).
 _HISTORY = select_by(
     AuditEvent, AuditEvent.dossier_code, tail=' AND "action" <> \'dossier.view\' ORDER BY "seq"'
@@ -54,10 +63,10 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _canonical(row: dict[str, Any]) -> bytes:
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    """What the hash covers besides the event's place in the chain (``seq``, ``prev_hash``)."""
     at = row["at"]
-    payload = {
-        "seq": row["seq"],
+    return {
         # UTC, so the hash recomputes identically from what either database returns.
         "at": at.astimezone(timezone.utc).isoformat() if isinstance(at, datetime) else str(at),
         "actor_id": row["actor_id"],
@@ -71,9 +80,22 @@ def _canonical(row: dict[str, Any]) -> bytes:
         "status_after": row["status_after"],
         "details": row["details"] if isinstance(row["details"], dict) else json.loads(row["details"] or "{}"),
         "ip": row["ip"],
-        "prev_hash": row["prev_hash"],
     }
-    return _CANONICAL.encode(payload).encode()
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    return _CANONICAL.encode({**_content(row), "seq": row["seq"], "prev_hash": row["prev_hash"]}).encode()
+
+
+def canonical_around_place(row: dict[str, Any]) -> tuple[str, str]:
+    """The canonical text before and after the event's place in the chain: with its keys
+    sorted, ``"prev_hash"`` and ``"seq"`` come next to each other, so the canonical text is
+    ``head + ',"prev_hash":"' + prev_hash + '","seq":' + seq + ',' + tail`` (tested), which
+    PostgreSQL's ``audit_append`` completes under the chain's lock."""
+    content = _content(row)
+    head = _CANONICAL.encode({k: v for k, v in content.items() if k < "prev_hash"})
+    tail = _CANONICAL.encode({k: v for k, v in content.items() if k > "seq"})
+    return head[:-1], tail[1:]
 
 
 def event_hash(row: dict[str, Any]) -> str:
@@ -82,13 +104,8 @@ def event_hash(row: dict[str, Any]) -> str:
 
 async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any]:
     """Append one event. Call inside the caller's write transaction."""
-    if engine_name() == "postgres":
-        await AuditEvent.raw("SELECT pg_advisory_xact_lock({})", _CHAIN_LOCK)
-    last = next(iter(await run(AuditEvent, _CHAIN_HEAD)), None)
-    at = clock.now()
     row = {
-        "seq": (last["seq"] + 1) if last else 1,
-        "at": at,
+        "at": clock.now(),
         "actor_id": actor.id,
         "actor": actor.username,
         "actor_role": actor.role,
@@ -100,10 +117,17 @@ async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any
         "status_after": entry.status_after,
         "details": entry.details,
         "ip": actor.ip,
-        "prev_hash": last["hash"] if last else GENESIS,
     }
+    stored = {**row, "details": json.dumps(entry.details, ensure_ascii=False)}
+    if engine_name() == "postgres":  # one round trip under the chain's lock (migration 0012)
+        head, tail = canonical_around_place(row)
+        (place,) = await run(AuditEvent, _APPEND, head, tail, *(stored[c] for c in _APPENDED))
+        return {**row, **place}
+    # SQLite: the write transaction holds the database's one write lock already.
+    last = next(iter(await run(AuditEvent, _CHAIN_HEAD)), None)
+    row.update(seq=(last["seq"] + 1) if last else 1, prev_hash=last["hash"] if last else GENESIS)
     row["hash"] = event_hash(row)
-    await insert_rows(AuditEvent, {**row, "details": json.dumps(entry.details, ensure_ascii=False)})
+    await insert_rows(AuditEvent, {**row, "details": stored["details"]})
     return row
 
 

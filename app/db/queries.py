@@ -28,7 +28,7 @@ _NUMBERED: dict[tuple[str, str], str] = {}
 
 
 class _Written(QueryString):
-    """A statement of this module with its values: its ``{}`` placeholders are numbered once
+    """A statement written once, with its values: its ``{}`` placeholders are numbered once
     per engine type. (``QueryString`` parses its template into fragments at every run — for a
     dossier's 36-column INSERT a tenth of a submission's time.) The values are plain values,
     never columns or nested QueryStrings, so ``QueryString.__init__``'s pass over them is
@@ -49,12 +49,13 @@ class _Written(QueryString):
 
 
 async def run(table: type[Table], sql: str, *values: Any) -> list[dict[str, Any]]:
-    """Run one of this module's statements (``{}`` for each value) as a raw query on ``table``."""
+    """Run a statement written once (``{}`` for each value) as a raw query on ``table``. Its
+    text is kept, numbered, per engine: it must not vary with the values."""
     return await Raw(table=table, querystring=_Written(sql, values))
 
 
 def select_by(table: type[Table], key: Column, columns: tuple[Column, ...] = (), tail: str = "") -> str:
-    """``SELECT <columns, or all> FROM <table> WHERE <key> = {}<tail>``, for ``table.raw(sql, value)``."""
+    """``SELECT <columns, or all> FROM <table> WHERE <key> = {}<tail>``, for ``run(table, sql, value)``."""
     names = tuple(c._meta.db_column_name for c in columns or table._meta.columns)
     cache_key = (table._meta.tablename, key._meta.db_column_name + tail, names)
     sql = _WRITTEN.get(cache_key)

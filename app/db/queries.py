@@ -11,6 +11,7 @@ for the INSERTs of a submission or an action (``insert_rows``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -22,9 +23,15 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.encoding import dump_json
 
-_WRITTEN: dict[tuple[str, str, tuple[str, ...]], str] = {}  # by table, key or row count, columns
-#: Statement templates with their placeholders numbered, by engine type.
-_NUMBERED: dict[tuple[str, str], str] = {}
+
+def quoted(names) -> str:
+    """``"a", "b"``: column names for a statement."""
+    return ", ".join(f'"{name}"' for name in names)
+
+
+@functools.cache
+def _numbered(template: str, engine_type: str) -> str:
+    return QueryString(template, *range(template.count("{}"))).compile_string(engine_type)[0]
 
 
 class _Written(QueryString):
@@ -40,12 +47,7 @@ class _Written(QueryString):
         self._frozen_compiled_strings = None
 
     def compile_string(self, engine_type: str = "postgres") -> tuple[str, list[Any]]:
-        numbered = _NUMBERED.get((self.template, engine_type))
-        if numbered is None:
-            numbered = _NUMBERED[self.template, engine_type] = QueryString(
-                self.template, *range(self.template.count("{}"))
-            ).compile_string(engine_type)[0]
-        return numbered, list(self.args)
+        return _numbered(self.template, engine_type), list(self.args)
 
 
 async def run(table: type[Table], sql: str, *values: Any) -> list[dict[str, Any]]:
@@ -57,14 +59,13 @@ async def run(table: type[Table], sql: str, *values: Any) -> list[dict[str, Any]
 def select_by(table: type[Table], key: Column, columns: tuple[Column, ...] = (), tail: str = "") -> str:
     """``SELECT <columns, or all> FROM <table> WHERE <key> = {}<tail>``, for ``run(table, sql, value)``."""
     names = tuple(c._meta.db_column_name for c in columns or table._meta.columns)
-    cache_key = (table._meta.tablename, key._meta.db_column_name + tail, names)
-    sql = _WRITTEN.get(cache_key)
-    if sql is None:
-        listed = ", ".join(f'"{name}"' for name in names)
-        where = f'"{key._meta.db_column_name}" = {{}}{tail}'
-        sql = f'SELECT {listed} FROM "{table._meta.tablename}" WHERE {where}'
-        _WRITTEN[cache_key] = sql
-    return sql
+    return _select_sql(table._meta.tablename, key._meta.db_column_name, names, tail)
+
+
+# Written once per shape, from names (Columns cannot be cache keys: their == builds SQL).
+@functools.cache
+def _select_sql(tablename: str, key: str, names: tuple[str, ...], tail: str) -> str:
+    return f'SELECT {quoted(names)} FROM "{tablename}" WHERE "{key}" = {{}}{tail}'
 
 
 async def one_by(
@@ -94,17 +95,10 @@ class _InsertPlan:
     defaults: tuple[Any, ...]
 
 
-_PLANS: dict[type[Table], _InsertPlan] = {}
-
-
+@functools.cache
 def _plan(table: type[Table]) -> _InsertPlan:
-    plan = _PLANS.get(table)
-    if plan is None:
-        columns = tuple(c for c in table._meta.columns if not c._meta.primary_key)
-        plan = _PLANS[table] = _InsertPlan(
-            columns, frozenset(c._meta.name for c in columns), tuple(_default(c) for c in columns)
-        )
-    return plan
+    columns = tuple(c for c in table._meta.columns if not c._meta.primary_key)
+    return _InsertPlan(columns, frozenset(c._meta.name for c in columns), tuple(_default(c) for c in columns))
 
 
 def _default(column: Column) -> Any:
@@ -128,19 +122,13 @@ def _sql_value(value: Any, column: Column) -> Any:
     return value
 
 
+@functools.cache
 def insert_sql(table: type[Table], rows: int, returning: tuple[str, ...] = ()) -> str:
     """``INSERT INTO <table> (<every column but the key>) VALUES (…)×rows [RETURNING …]``."""
-    cache_key = (table._meta.tablename, str(rows), returning)
-    sql = _WRITTEN.get(cache_key)
-    if sql is None:
-        names = [c._meta.db_column_name for c in _plan(table).columns]
-        listed = ", ".join(f'"{name}"' for name in names)
-        values = ", ".join(["(" + ", ".join(["{}"] * len(names)) + ")"] * rows)
-        sql = f'INSERT INTO "{table._meta.tablename}" ({listed}) VALUES {values}'
-        if returning:
-            sql += " RETURNING " + ", ".join(f'"{name}"' for name in returning)
-        _WRITTEN[cache_key] = sql
-    return sql
+    names = [c._meta.db_column_name for c in _plan(table).columns]
+    values = ", ".join(["(" + ", ".join(["{}"] * len(names)) + ")"] * rows)
+    sql = f'INSERT INTO "{table._meta.tablename}" ({quoted(names)}) VALUES {values}'
+    return sql + (f" RETURNING {quoted(returning)}" if returning else "")
 
 
 async def insert_rows(

@@ -18,7 +18,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from app.db.engine import engine_name, write_transaction
-from app.db.queries import insert_rows, one_by, run
+from app.db.queries import insert_rows, one_by, quoted, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock
@@ -37,6 +37,7 @@ from app.domain.lifecycle import Actor as LifecycleActor
 from app.domain.messages import message_for
 from app.domain.records import actor_at, record, state_of
 from app.domain.roles import Role
+from app.domain.text import vn_number
 from app.services import audit, notifications, rollup
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
@@ -173,8 +174,8 @@ class DossierService:
             sequence = await self.next_sequence(unit_code, now)
             if sequence > MAX_PER_DAY:  # the code has four digits for the day's number
                 raise Unavailable(
-                    f"Nơi tiếp nhận đã cấp hết {MAX_PER_DAY:_} mã hồ sơ".replace("_", ".")
-                    + f" của ngày {now.astimezone(VN_TZ):%d/%m/%Y}: vui lòng nộp lại vào ngày làm việc sau."
+                    f"Nơi tiếp nhận đã cấp hết {vn_number(MAX_PER_DAY)} mã hồ sơ của ngày"
+                    f" {now.astimezone(VN_TZ):%d/%m/%Y}: vui lòng nộp lại vào ngày làm việc sau."
                 )
             return str(make_code(unit_code, now, sequence))
 
@@ -752,7 +753,7 @@ def queue_sql(part: str, after: bool, status: bool) -> str:
         order = '"id"'
     if status:
         where.append('"status" = {}')
-    names = ", ".join(f'"{c._meta.db_column_name}"' for c in QUEUE_COLUMNS)
+    names = quoted(c._meta.db_column_name for c in QUEUE_COLUMNS)
     return f'SELECT {names} FROM "dossier" WHERE {" AND ".join(where)} ORDER BY {order} LIMIT {{}}'
 
 

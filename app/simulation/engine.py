@@ -22,14 +22,12 @@ the units fall into independent ``shards()``, which separate processes can simul
 
 from __future__ import annotations
 
-import gc
 import itertools
 import math
 from bisect import bisect
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -44,6 +42,7 @@ from app.domain.geography import UnitSpec
 from app.domain.lifecycle import OPEN, Action, Refusal, Status
 from app.domain.names import synthetic_applicant
 from app.domain.records import actor_at, apply_in_memory, audit_entry, rating_row, record, submitted_row
+from app.heap import fewer_collections
 from app.services.seeding import officer_username
 from app.simulation.model import LogNormal, Model
 from procedures.loader import Catalogue
@@ -71,22 +70,6 @@ class Sink(Protocol):
     def dossier(
         self, row: dict[str, Any], steps: list[dict[str, Any]], rating: dict[str, Any] | None
     ) -> None: ...
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """A run allocates millions of short-lived dicts, tuples and SimPy events; the cyclic
-    collector's default pace (every 700 allocations, rescanning the catalogue and province
-    each full pass) took ~7 % of a run, ~2.5 % like this. Objects made before the run are set aside and
-    young objects collected less often; both are restored after."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 50)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def lognormal(rng: random.Random, d: LogNormal) -> float:
@@ -341,7 +324,9 @@ class Simulation:
     def day_by_day(self) -> Iterator[int]:
         """Simulate one day at a time (the caller may write what the day produced)."""
         self.env.process(self._arrivals())
-        with _fewer_collections():
+        # A run allocates millions of short-lived dicts, tuples and SimPy events: the
+        # collector's default pace took ~7 % of a run, ~2.5 % like this.
+        with fewer_collections(20_000, 20, 50):
             for day in range(1, self.days + 1):
                 self.env.run(until=day * DAY)
                 yield day

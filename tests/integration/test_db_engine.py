@@ -82,6 +82,42 @@ async def test_postgres_connection_back_in_the_pool_is_rolled_back_but_not_reset
             await pool.release(c)
 
 
+async def test_postgres_pool_serves_its_waiters_in_their_order_of_arrival(backend):
+    """A request arriving while a connection comes back queues behind the requests already
+    waiting, instead of taking the connection before the waiter woken for it runs (asyncpg's
+    own pool lets it: MagicStack/asyncpg#1247; this test fails on it)."""
+    if backend[0] != "postgres":
+        pytest.skip("PostgreSQL only")
+    pool = db.current_engine().pool
+    assert isinstance(pool, db.FairPool)
+    served: list[str] = []
+
+    async def query(name: str) -> None:
+        async with pool.acquire() as connection:
+            served.append(name)
+            await connection.fetchval("SELECT 1")
+
+    held = [await asyncio.wait_for(pool.acquire(), 10) for _ in range(db.POOL_SIZE)]
+    try:
+        waiters = [asyncio.create_task(query(f"waiter {i}")) for i in range(3)]
+        await asyncio.sleep(0.05)  # all three wait for a connection
+        assert served == []
+        release = asyncio.create_task(pool.release(held.pop()))
+        newcomers = []
+        for i in range(4):  # arriving at each turn of the event loop while the connection comes back
+            newcomers.append(asyncio.create_task(query(f"newcomer {i}")))
+            await asyncio.sleep(0)
+        await asyncio.wait_for(asyncio.gather(release, *waiters, *newcomers), 10)
+    finally:
+        for connection in held:
+            await pool.release(connection)
+    assert served == [f"waiter {i}" for i in range(3)] + [f"newcomer {i}" for i in range(4)]
+    # Every connection is back: as many can be had at once again.
+    again = [await asyncio.wait_for(pool.acquire(), 10) for _ in range(db.POOL_SIZE)]
+    for connection in again:
+        await pool.release(connection)
+
+
 async def test_written_inserts_store_what_piccolo_inserts_store(backend):
     """``insert_rows`` sends what ``Table.insert(Table(...))`` sends: the defaults of the
     columns not given (a per-row one such as ``created_at``'s now included), JSON given as a
@@ -125,3 +161,22 @@ async def test_written_inserts_store_what_piccolo_inserts_store(backend):
     with pytest.raises(TypeError, match="no column actions"):
         await insert_rows(AuditEvent, {**given, "actions": "x"})
     assert await insert_rows(Notification) == []
+
+
+async def test_a_running_app_keeps_startup_objects_out_of_collections(backend, clock):
+    """While an app runs, what existed at its startup is frozen and young objects are
+    collected every YOUNG_COLLECTION_EVERY allocations; both are undone when it stops."""
+    import gc
+
+    from app.asgi import create_app
+    from app.web.plugin import YOUNG_COLLECTION_EVERY
+    from tests.conftest import app_settings
+
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    app = create_app(settings=app_settings(), clock=clock)
+    async with app.lifespan():  # startup and shutdown, as uvicorn runs them
+        assert gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from app.db.dialect import Dialect
 from app.db.engine import engine_name
 from app.db.tables import Dossier
 from app.domain import evaluation as ev
@@ -55,23 +56,6 @@ COUNTS = (
     "dissatisfied",
 )
 LEVEL_LABELS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
-
-
-class Dialect:
-    """The few SQL pieces that differ between SQLite and PostgreSQL."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def ts(self, moment: datetime) -> str:
-        # Literals from datetimes we made (never user text). SQLite keeps Timestamptz as
-        # UTC text in this very format, so comparisons are textual and index-friendly.
-        text = moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00:00")
-        return f"'{text}'" if self.name == "sqlite" else f"'{text}'::timestamptz"
-
-    def unindexed(self, column: str) -> str:
-        """``column`` in a term that must not pick its own index (SQLite's unary plus)."""
-        return f"+{column}" if self.name == "sqlite" else column
 
 
 #: Rollup figures the summary sums over the period's months (the rest of COUNTS are the

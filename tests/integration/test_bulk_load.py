@@ -302,13 +302,14 @@ async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent
     load as it was."""
     from app.domain.roles import Role
     from app.services.accounts import UserView
-    from app.services.dossiers import DossierService
+    from app.services.dossiers import DossierService, _iso
     from app.services.errors import Invalid
     from app.settings import get_settings
 
     unit, role = "000.00.50.H63", Role.RECEPTION
     picked = await Dossier.select(Dossier.id, Dossier.code).where(Dossier.step_unit.is_null()).limit(12)
     dues = [NOW + timedelta(hours=h) for h in (5, 1, 1, 1, 30, 2, 2)] + [None] * 5
+    dues[4] += timedelta(seconds=59, microseconds=999_999)  # shown truncated to the second
     expected = [
         row["code"]
         for row, _ in sorted(
@@ -323,8 +324,21 @@ async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent
             await Dossier.update(
                 {Dossier.step_unit: unit, Dossier.step_role: role.value, Dossier.step_due_at: due}
             ).where(Dossier.id == row["id"])
-        everyone = [r["code"] for r in await service.queue(officer, limit=200)]
+        shown = await service.queue(officer, limit=200)
+        everyone = [r["code"] for r in shown]
         assert [c for c in everyone if c not in waiting] == expected
+        # The database formats the times as the detail page's Python does (_iso).
+        times = ("due_at", "step_due_at", "submitted_at")
+        stored = {
+            r["code"]: r
+            for r in await Dossier.select(
+                Dossier.code, *(Dossier._meta.get_column_by_name(t) for t in times)
+            ).where(Dossier.code.is_in(everyone))
+        }
+        for r in shown:
+            as_python = tuple(_iso(stored[r["code"]][t]) for t in times)
+            assert (r["appointment_at"], r["step_due_at"], r["submitted_at"]) == as_python, r
+        assert any(r["step_due_at"] and r["step_due_at"].endswith(":59+07:00") for r in shown)
         for size in (1, 3, 5):
             paged, after = [], None
             while page := await service.queue(officer, after=after, limit=size):

@@ -15,6 +15,7 @@ with what was generated:
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -291,6 +292,38 @@ def _recount(rows: list[dict], ratings: dict[int, int], start: datetime, end: da
             c["open"] += 1
             c["open_overdue"] += r["due_at"] < as_of and r["status"] not in (5, 6)
     return c
+
+
+async def test_a_queue_page_is_one_range_read_of_an_index_in_its_order(loaded):
+    """Each part of an officer's queue page reads an index in the page's order, so it stops at
+    the page's end: no sort of all of a unit's waiting dossiers, however many it holds
+    (migrations 0011 and, for PostgreSQL's undated part, 0013)."""
+    from app.services.dossiers import queue_sql
+
+    kind = loaded[0]
+    whose = ("000.00.50.H63", "reception")
+    cases = {
+        ("dated", False): (*whose, 50),
+        ("dated", True): (*whose, NOW, 7, 50),
+        ("undated", False): (*whose, 50),
+        ("undated", True): (*whose, 7, 50),
+    }
+    for (part, after), args in cases.items():
+        sql = queue_sql(part, after, False, kind)
+        if kind == "sqlite":
+            plan = " ".join(r["detail"] for r in await Dossier.raw("EXPLAIN QUERY PLAN " + sql, *args))
+            assert "USING INDEX dossier_queue" in plan and "TEMP B-TREE" not in plan, (part, after, plan)
+            continue
+        async with Dossier._meta.db.transaction():
+            # The test database is small: without these the planner may as well read it all.
+            await Dossier.raw("SET LOCAL enable_seqscan = off")
+            await Dossier.raw("SET LOCAL enable_bitmapscan = off")
+            (row,) = await Dossier.raw("EXPLAIN (FORMAT JSON) " + sql, *args)
+        plan = row["QUERY PLAN"]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        text = json.dumps(plan)
+        index = "dossier_queue_undated" if part == "undated" else "dossier_queue"
+        assert f'"Index Name": "{index}"' in text and '"Sort"' not in text, (part, after, text)
 
 
 async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent_first(loaded):

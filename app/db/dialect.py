@@ -20,9 +20,9 @@ class Dialect:
         return f"+{column}" if self.name == "sqlite" else column
 
     def local_iso(self, column: str) -> str:
-        """A Timestamptz column as the API shows times: ISO 8601 at +07:00, whole seconds
-        (truncated, as ``datetime.isoformat(timespec="seconds")``), NULL kept. The database's
-        C does in a page of rows what took Python ~1 µs a value (bench/README.md, stop 16)."""
+        """A Timestamptz column as ``app.domain.clock.local_iso`` shows an instant: ISO 8601 at
+        +07:00, whole seconds (truncated), NULL kept. The database's C does in a page of rows
+        what took Python ~1 µs a value (bench/README.md, stop 16)."""
         if self.name == "sqlite":
             # Kept as UTC text, "2021-03-15 01:30:59.999999+00:00": cut to the second first,
             # as SQLite's date functions round to the millisecond (that one gives :31:00).

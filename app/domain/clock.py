@@ -13,6 +13,12 @@ from typing import Protocol, runtime_checkable
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 
 
+def local_iso(value: datetime | None) -> str | None:
+    """An instant as the API shows it: ISO 8601 at +07:00, whole seconds (truncated); None
+    kept. (A page of rows has the database do the same: app.db.dialect.Dialect.local_iso.)"""
+    return value.astimezone(VN_TZ).isoformat(timespec="seconds") if value else None
+
+
 @runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime: ...

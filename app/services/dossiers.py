@@ -22,7 +22,7 @@ from app.db.engine import engine_name, write_transaction
 from app.db.queries import insert_rows, one_by, quoted, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
-from app.domain.clock import VN_TZ, Clock
+from app.domain.clock import VN_TZ, Clock, local_iso
 from app.domain.directory import Directory
 from app.domain.dossier_code import MAX_PER_DAY, counter_key, make_code, parse_code
 from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
@@ -525,7 +525,7 @@ class DossierService:
             "procedure": {"code": p.code, "name": p.name},
             "status": row["status"],
             "status_name": Status(row["status"]).label,
-            "appointment_at": _iso(row["due_at"]),
+            "appointment_at": local_iso(row["due_at"]),
         }
 
     async def view(self, code: str, user: UserView | None, ip: str = "") -> dict[str, Any]:
@@ -569,16 +569,16 @@ class DossierService:
             "current_step": {
                 "unit_code": row["step_unit"],
                 "role": row["step_role"],
-                "due_at": _iso(row["step_due_at"]),
+                "due_at": local_iso(row["step_due_at"]),
             }
             if row["step_unit"]
             else None,
-            "appointment_at": _iso(row["due_at"]),
-            "original_appointment_at": _iso(row["original_due_at"]),
-            "submitted_at": _iso(row["submitted_at"]),
-            "received_at": _iso(row["received_at"]),
-            "finished_at": _iso(row["finished_at"]),
-            "returned_at": _iso(row["returned_at"]),
+            "appointment_at": local_iso(row["due_at"]),
+            "original_appointment_at": local_iso(row["original_due_at"]),
+            "submitted_at": local_iso(row["submitted_at"]),
+            "received_at": local_iso(row["received_at"]),
+            "finished_at": local_iso(row["finished_at"]),
+            "returned_at": local_iso(row["returned_at"]),
             "timeliness": row["timeliness"],
             "flags": {
                 "overdue": bool(open_ and row["due_at"] and now > row["due_at"]),
@@ -591,7 +591,7 @@ class DossierService:
             "history": [
                 {
                     "seq": h["seq"],
-                    "at": _iso(h["at"]),
+                    "at": local_iso(h["at"]),
                     "action": h["action"],
                     "actor": h["actor"],
                     "role": h["actor_role"],
@@ -642,7 +642,7 @@ class DossierService:
                 "subject": n["subject"],
                 "body": n["body"],
                 "status": n["status"],
-                "created_at": _iso(n["created_at"]),
+                "created_at": local_iso(n["created_at"]),
             }
             for n in await notifications.for_dossier(code)
         ]
@@ -760,7 +760,8 @@ def queue_sql(part: str, after: bool, status: bool, dialect: str) -> str:
     if status:
         where.append('"status" = {}')
     names = quoted(c._meta.db_column_name for c in QUEUE_COLUMNS)
-    times = "".join(f', {Dialect(dialect).local_iso(quoted([c]))} AS "{alias}"' for c, alias in QUEUE_TIMES)
+    local_iso_sql = Dialect(dialect).local_iso
+    times = "".join(f', {local_iso_sql(quoted([c]))} AS "{alias}"' for c, alias in QUEUE_TIMES)
     return f'SELECT {names}{times} FROM "dossier" WHERE {" AND ".join(where)} ORDER BY {order} LIMIT {{}}'
 
 
@@ -791,9 +792,3 @@ def _cursor_id(text: str) -> int:
     if not (text.isascii() and text.isdigit() and len(text) <= 17):
         raise Invalid(*_BAD_CURSOR)
     return int(text)
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(VN_TZ).isoformat(timespec="seconds")

@@ -18,7 +18,7 @@ import msgspec
 from app.db.engine import write_transaction
 from app.db.tables import Feedback, User
 from app.domain.calendar import classify
-from app.domain.clock import VN_TZ
+from app.domain.clock import VN_TZ, local_iso
 from app.domain.roles import Role
 from app.services import audit, rollup
 from app.services.accounts import UserView
@@ -50,10 +50,6 @@ class SatisfactionInput(msgspec.Struct, forbid_unknown_fields=True):
     satisfied: bool
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(VN_TZ).isoformat(timespec="seconds") if value else None
-
-
 def feedback_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "code": row["code"],
@@ -61,11 +57,11 @@ def feedback_json(row: dict[str, Any]) -> dict[str, Any]:
         "unit_code": row["unit_code"],
         "subject": row["subject"],
         "body": row["body"],
-        "filed_at": _iso(row["filed_at"]),
-        "due_at": _iso(row["due_at"]),
+        "filed_at": local_iso(row["filed_at"]),
+        "due_at": local_iso(row["due_at"]),
         "assignee_id": row["assignee_id"],
         "answer": row["answer"],
-        "answered_at": _iso(row["answered_at"]),
+        "answered_at": local_iso(row["answered_at"]),
         "timeliness": row["timeliness"],
         "satisfied": row["satisfied"],
         "repeat": row["repeat_of"] is not None,

@@ -86,6 +86,7 @@ class PortalPlugin(InitPluginProtocol):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or get_settings()
         self.clock = clock or clock_from(self.settings.clock_start)
+        self._heap = contextlib.ExitStack()  # what _settle_heap changed, for _unsettle_heap
 
     async def _start_database(self) -> None:
         # The pool may already run (tests, the simulator): then it is not ours to close.
@@ -100,7 +101,6 @@ class PortalPlugin(InitPluginProtocol):
         oldest generation, which is collected whole, startup's 160,000 objects included. That
         was ~15 % of the worker's time and most of the look-up's p99 (bench/README.md, stop
         16). Startup's objects are set aside and young collections made rarer."""
-        self._heap = contextlib.ExitStack()
         self._heap.enter_context(fewer_collections(YOUNG_COLLECTION_EVERY, 10, 10))
 
     async def _stop_database(self) -> None:
@@ -112,9 +112,7 @@ class PortalPlugin(InitPluginProtocol):
 
     def _unsettle_heap(self) -> None:
         # The tests start and stop many apps in one process: let the collector see theirs.
-        heap = getattr(self, "_heap", None)
-        if heap:
-            heap.close()
+        self._heap.close()
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         from app.web.controllers import CONTROLLERS

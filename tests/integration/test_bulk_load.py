@@ -335,7 +335,8 @@ async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent
     load as it was."""
     from app.domain.roles import Role
     from app.services.accounts import UserView
-    from app.services.dossiers import DossierService, _iso
+    from app.domain.clock import local_iso
+    from app.services.dossiers import DossierService
     from app.services.errors import Invalid
     from app.settings import get_settings
 
@@ -360,7 +361,7 @@ async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent
         shown = await service.queue(officer, limit=200)
         everyone = [r["code"] for r in shown]
         assert [c for c in everyone if c not in waiting] == expected
-        # The database formats the times as the detail page's Python does (_iso).
+        # The database formats the times as the detail page's Python does (local_iso).
         times = ("due_at", "step_due_at", "submitted_at")
         stored = {
             r["code"]: r
@@ -369,7 +370,7 @@ async def test_an_officers_queue_pages_through_every_waiting_dossier_most_urgent
             ).where(Dossier.code.is_in(everyone))
         }
         for r in shown:
-            as_python = tuple(_iso(stored[r["code"]][t]) for t in times)
+            as_python = tuple(local_iso(stored[r["code"]][t]) for t in times)
             assert (r["appointment_at"], r["step_due_at"], r["submitted_at"]) == as_python, r
         assert any(r["step_due_at"] and r["step_due_at"].endswith(":59+07:00") for r in shown)
         for size in (1, 3, 5):

@@ -219,24 +219,48 @@ async def _keep_session(connection) -> None:
     cursors, no LISTEN, and only transaction-scoped advisory locks (pg_advisory_xact_lock)."""
 
 
+def _quiet(connection: Any) -> bool:
+    """What asyncpg's own release checks before it resets a connection for reuse: open, not
+    in a transaction, no cancelled query still being cancelled, under ``max_queries``."""
+    raw = connection._con
+    return (
+        raw is not None
+        and not raw.is_closed()
+        and not raw.is_in_transaction()
+        and not raw._protocol._is_cancelling()
+        and raw._protocol.queries_count < connection._holder._max_queries
+    )
+
+
 #: Connections per process (PostgreSQL's default max_connections is 100: a few workers,
 #: the CLI and the tests fit).
 POOL_SIZE = 16
 
 
 class FairPool:
-    """asyncpg's pool with the tasks waiting for a connection served in their order of arrival.
+    """asyncpg's pool with the tasks waiting for a connection served in their order of arrival,
+    and a quiet connection kept at hand between two queries.
 
     asyncpg gives a released connection to whichever task asks first, so a waiter woken for
     it can lose it to a newcomer and go back to the end of the line (MagicStack/asyncpg#1247).
     At 64 connections to one worker a look-up's p99 was ten times its median (bench/README.md,
     stop 16). A gate in front lets no more tasks at the pool than it has connections, and
-    asyncio's Semaphore queues the rest first come, first served. Everything else is asyncpg's.
+    asyncio's Semaphore queues the rest first come, first served.
+
+    Taking a connection from asyncpg's pool and giving it back costs more than the query it is
+    for: a Task per release (``asyncio.shield``), a timeout scope, the reset, and the idle timer
+    cancelled and set again (22 of 44 µs for a look-up's query, bench/README.md, stop 17). So a
+    connection given back quiet (open, outside a transaction, no cancellation under way, within
+    asyncpg's query budget) waits here for the next task past the gate; any other goes back to
+    asyncpg, which resets or closes it. Connections, their health and their closing stay asyncpg's.
     """
 
     def __init__(self, pool: Any, size: int) -> None:
         self.pool = pool
         self.gate = asyncio.Semaphore(size)
+        # Taken from asyncpg's pool and quiet. The gate lets at most `size` tasks hold a
+        # connection, so a task past it finds one here or a free one in asyncpg's pool.
+        self.idle: list[Any] = []
 
     def acquire(self, *, timeout: float | None = None) -> _FairAcquire:
         # Awaited (Piccolo's transactions) or used with `async with` (its queries), as asyncpg's.
@@ -244,9 +268,19 @@ class FairPool:
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:
         try:
-            await self.pool.release(connection, timeout=timeout)
+            if _quiet(connection):
+                self.idle.append(connection)
+            else:
+                await self.pool.release(connection, timeout=timeout)
         finally:
             self.gate.release()
+
+    async def close(self) -> None:
+        # asyncpg's close waits for every connection to come back, those kept here included.
+        idle, self.idle = self.idle, []
+        for connection in idle:
+            await self.pool.release(connection)
+        await self.pool.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.pool, name)
@@ -260,6 +294,8 @@ class _FairAcquire:
 
     async def _acquire(self) -> Any:
         await self.fair.gate.acquire()
+        if self.fair.idle:
+            return self.fair.idle.pop()
         try:
             return await self.fair.pool.acquire(timeout=self.timeout)
         except BaseException:

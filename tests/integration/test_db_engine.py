@@ -187,3 +187,41 @@ async def test_a_running_app_keeps_startup_objects_out_of_collections(clock):
         plugin._unsettle_heap()
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+async def test_postgres_pool_keeps_a_quiet_connection_for_the_next_task(backend):
+    """A connection given back outside a transaction is handed to the next task as it is,
+    without the round of asyncpg's release and acquire (a new proxy each time: this test fails
+    on asyncpg's pool); one given back in the middle of a transaction goes back to asyncpg,
+    which rolls it back, and is not kept."""
+    if backend[0] != "postgres":
+        pytest.skip("PostgreSQL only")
+    pool = db.current_engine().pool
+    async with pool.acquire() as first:
+        await first.fetchval("SELECT 1")
+    async with pool.acquire() as second:
+        assert second is first
+        assert await second.fetchval("SELECT 2") == 2
+    busy = await pool.acquire()
+    await busy.execute("BEGIN")
+    await pool.release(busy)
+    assert busy not in pool.idle
+    async with pool.acquire() as third:
+        assert not third.is_in_transaction()
+
+
+async def test_postgres_pool_closes_with_connections_kept(backend):
+    """Closing gives the kept connections back to asyncpg first: its close waits for every
+    connection to come back, and would otherwise wait for ever."""
+    if backend[0] != "postgres":
+        pytest.skip("PostgreSQL only")
+    import asyncpg
+
+    engine = db.current_engine()
+    fair = db.FairPool(await asyncpg.create_pool(**engine.config, min_size=1, max_size=2), 2)
+    held = [await fair.acquire() for _ in range(2)]
+    for connection in held:
+        await fair.release(connection)
+    assert len(fair.idle) == 2
+    await asyncio.wait_for(fair.close(), 10)
+    assert fair.pool._closed and fair.idle == []

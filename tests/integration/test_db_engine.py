@@ -225,3 +225,17 @@ async def test_postgres_pool_closes_with_connections_kept(backend):
     assert len(fair.idle) == 2
     await asyncio.wait_for(fair.close(), 10)
     assert fair.pool._closed and fair.idle == []
+
+
+async def test_written_statements_run_inside_the_transaction_under_way(backend):
+    """``queries.run`` (straight to asyncpg on PostgreSQL) uses the connection of the
+    transaction under way: a row it writes there is seen there, and goes with a rollback."""
+    from app.db.queries import run
+
+    count = "SELECT count(*) AS n FROM portal_setting WHERE key = {}"
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await run(Setting, "INSERT INTO portal_setting (key, value) VALUES ({}, {})", "run-test", "x")
+            assert (await run(Setting, count, "run-test"))[0]["n"] == 1
+            raise RuntimeError("roll back")
+    assert (await run(Setting, count, "run-test"))[0]["n"] == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from piccolo.columns import Column
 
 from app.db.dialect import Dialect
 from app.db.engine import engine_name, write_transaction
-from app.db.queries import insert_rows, one_by, quoted, run
+from app.db.queries import insert_rows, one_by, quoted, read, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock, local_iso
@@ -767,10 +768,10 @@ def queue_sql(part: str, after: bool, status: bool, dialect: str) -> str:
 
 async def _queue_part(
     part: str, whose: tuple, keyset: tuple, status: int | None, limit: int
-) -> list[dict[str, Any]]:
+) -> list[Mapping[str, Any]]:
     """One part of a queue page (``queue_sql``): after the cursor's ``keyset`` values, if any."""
     args = [*whose, *keyset, *((status,) if status else ()), limit]
-    return await run(Dossier, queue_sql(part, bool(keyset), bool(status), engine_name()), *args)
+    return list(await read(Dossier, queue_sql(part, bool(keyset), bool(status), engine_name()), *args))
 
 
 _BAD_CURSOR = ("Con trỏ trang không hợp lệ.", {"after": "Dùng giá trị cursor của dòng cuối trang trước."})

@@ -261,6 +261,7 @@ class FairPool:
         # Taken from asyncpg's pool and quiet. The gate lets at most `size` tasks hold a
         # connection, so a task past it finds one here or a free one in asyncpg's pool.
         self.idle: list[Any] = []
+        self.closing = False
 
     def acquire(self, *, timeout: float | None = None) -> _FairAcquire:
         # Awaited (Piccolo's transactions) or used with `async with` (its queries), as asyncpg's.
@@ -268,7 +269,7 @@ class FairPool:
 
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:
         try:
-            if _quiet(connection):
+            if not self.closing and _quiet(connection):
                 self.idle.append(connection)
             else:
                 await self.pool.release(connection, timeout=timeout)
@@ -276,7 +277,10 @@ class FairPool:
             self.gate.release()
 
     async def close(self) -> None:
-        # asyncpg's close waits for every connection to come back, those kept here included.
+        # asyncpg's close waits for every connection to come back, those kept here included,
+        # and those still out (a cancelled housekeeping tick rolling back): they must not be
+        # kept here once closing has begun, or it waits for ever.
+        self.closing = True
         idle, self.idle = self.idle, []
         for connection in idle:
             await self.pool.release(connection)

@@ -106,7 +106,10 @@ class PortalPlugin(InitPluginProtocol):
     async def _stop_database(self) -> None:
         worker = getattr(self, "_worker", None)
         if worker:
+            # Let a tick under way roll back and give its connection back before the pool closes.
             worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         if getattr(self, "_owns_pool", False):
             await db_engine.stop()
 

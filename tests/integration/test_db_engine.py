@@ -227,6 +227,26 @@ async def test_postgres_pool_closes_with_connections_kept(backend):
     assert fair.pool._closed and fair.idle == []
 
 
+async def test_postgres_pool_closes_while_a_connection_is_still_out(backend):
+    """A connection given back quiet after closing has begun (a request or the housekeeping
+    tick finishing during shutdown) goes back to asyncpg, whose close is waiting for it: kept
+    here, it would never come back and the close would wait for ever."""
+    if backend[0] != "postgres":
+        pytest.skip("PostgreSQL only")
+    import asyncpg
+
+    engine = db.current_engine()
+    fair = db.FairPool(await asyncpg.create_pool(**engine.config, min_size=1, max_size=2), 2)
+    out = await fair.acquire()
+    closing = asyncio.create_task(fair.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done()  # asyncpg waits for the connection still out
+    await out.fetchval("SELECT 1")
+    await fair.release(out)
+    await asyncio.wait_for(closing, 10)
+    assert fair.pool._closed and fair.idle == []
+
+
 async def test_written_statements_run_inside_the_transaction_under_way(backend):
     """``queries.run`` (straight to asyncpg on PostgreSQL) uses the connection of the
     transaction under way: a row it writes there is seen there, and goes with a rollback."""

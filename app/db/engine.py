@@ -66,7 +66,13 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
     (``call_soon_threadsafe``): ``run_in_executor``'s concurrent future (a lock and a
     condition each), work item and chained callbacks cost the look-up a tenth of its time.
     The threads are daemons, so an exit never waits for them; ``close_kept`` stops them and
-    closes their connections (SQLite's journal keeps a write cut short at exit atomic)."""
+    closes their connections (SQLite's journal keeps a write cut short at exit atomic).
+
+    A read of one row by a unique key (``read_here``, for ``queries.one_by``) skips the readers
+    and runs on the calling thread: an index probe of a few microseconds, where the hop to a
+    reader and back (the queue, the GIL passed twice, the loop woken from another thread) was
+    half of an anonymous look-up's CPU (bench/README.md, stop 18). Its connection never waits
+    for a lock, so a busy database cannot stall the event loop: that read goes to a reader."""
 
     READERS = 4
 
@@ -76,10 +82,11 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         self._readers: list[threading.Thread] = []
         self._opened: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        self._here: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, **settings: Any) -> sqlite3.Connection:
         # Piccolo's connection settings: autocommit, its type converters, the busy timeout.
-        connection = sqlite3.connect(**self.connection_kwargs, check_same_thread=False)
+        connection = sqlite3.connect(**{**self.connection_kwargs, **settings}, check_same_thread=False)
         connection.row_factory = dict_factory
         connection.execute("PRAGMA foreign_keys = 1")
         with self._guard:
@@ -130,6 +137,24 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         jobs.put((loop, future, query, args or []))
         return await future
 
+    def read_here(self, query: str, args: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+        """The rows of a short read (one row by a unique key), read on this thread outside any
+        transaction; None if SQLite is busy (a lock held in exclusive mode, a WAL recovery),
+        for the caller to queue it to the readers, which wait for the lock."""
+        connection = self._here
+        if connection is None:  # two threads racing here open two: both are closed with the rest
+            connection = self._here = self._connect(timeout=0)  # never waits for a lock
+        try:
+            cursor = connection.execute(query, args)
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as e:
+            if (e.sqlite_errorcode & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):  # extended too
+                return None
+            raise
+
     def close_kept(self) -> None:
         """Stop the readers and close their connections (the app's shutdown; tests between
         databases). Queries already queued are answered first."""
@@ -141,7 +166,7 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
             for reader in readers:
                 reader.join()
         with self._guard:
-            opened, self._opened = self._opened, []
+            opened, self._opened, self._here = self._opened, [], None
         for connection in opened:
             connection.close()
 

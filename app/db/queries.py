@@ -26,6 +26,8 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.encoding import dump_json
 
+from app.db.engine import KeptConnectionsSQLiteEngine
+
 
 def quoted(names) -> str:
     """``"a", "b"``: column names for a statement."""
@@ -99,7 +101,13 @@ async def one_by(
     table: type[Table], key: Column, value: Any, columns: tuple[Column, ...] = ()
 ) -> dict | None:
     """The row whose ``key`` is ``value`` (a unique key), or None."""
-    rows = await run(table, select_by(table, key, columns), value)
+    sql = select_by(table, key, columns)
+    engine = table._meta.db
+    if isinstance(engine, KeptConnectionsSQLiteEngine) and engine.current_transaction.get() is None:
+        rows = engine.read_here(_numbered(sql, "sqlite"), (value,))
+        if rows is not None:
+            return rows[0] if rows else None
+    rows = await run(table, sql, value)
     return rows[0] if rows else None
 
 

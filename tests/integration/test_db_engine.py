@@ -9,6 +9,7 @@ import sqlite3
 import pytest
 
 from app.db import engine as db
+from app.db.queries import one_by
 from app.db.tables import Setting
 
 
@@ -49,6 +50,54 @@ async def test_sqlite_queries_outside_a_transaction_reuse_a_few_connections(back
     with pytest.raises(sqlite3.ProgrammingError):  # closed for real
         kept[0].execute("SELECT 1")
     assert await province() == "yen-bai-2021"
+
+
+async def test_sqlite_read_by_key_runs_on_the_loop_and_never_waits_there_for_a_lock(backend, tmp_path):
+    """``one_by`` reads its row on the calling thread, no reader asked. While another
+    connection holds the database that read does not wait on the event loop's thread: the loop
+    keeps running, a reader waits for the lock and answers once it is free. (Waiting on the
+    loop with the busy timeout, or failing at once, would fail this.) The file is in rollback
+    journal mode, where a writer's exclusive lock keeps readers out: in WAL mode, the app's,
+    only a recovery or an exclusive locking mode does."""
+    if backend[0] != "sqlite":
+        pytest.skip("SQLite only")
+    path = tmp_path / "locked.sqlite3"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute('CREATE TABLE portal_setting (id INTEGER PRIMARY KEY, "key" TEXT UNIQUE, "value" TEXT)')
+    setup.execute("INSERT INTO portal_setting (key, value) VALUES ('province', 'yen-bai-2021')")
+    setup.close()
+    engine = db.KeptConnectionsSQLiteEngine(path=str(path), timeout=db.SQLITE_BUSY_TIMEOUT)
+    used = db.current_engine()
+    db.use_engine(engine)
+    province = {"value": "yen-bai-2021"}
+    try:
+        assert await one_by(Setting, Setting.key, "province", (Setting.value,)) == province
+        assert engine._jobs is None and engine._here is not None  # no reader was asked
+
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        try:
+            read = asyncio.create_task(one_by(Setting, Setting.key, "province", (Setting.value,)))
+            await asyncio.sleep(0.3)
+            assert not read.done()  # waiting for the lock, in a reader
+            assert ticks >= 10  # while the loop went on
+        finally:
+            holder.close()
+            ticking.cancel()
+        assert await asyncio.wait_for(read, 10) == province
+        assert engine._jobs is not None  # a reader took it
+    finally:
+        db.use_engine(used)
+        engine.close_kept()
 
 
 async def test_postgres_connection_back_in_the_pool_is_rolled_back_but_not_reset(backend):

@@ -4,7 +4,8 @@ Reading one row by its key — a dossier by code for every look-up, detail page 
 caller's account for every request with a bearer token — is the commonest query there is.
 Piccolo building the same SELECT again for each request took a quarter of an anonymous
 look-up's time, so these statements are written once from the table's own column metadata and
-run as Piccolo's ``raw()`` queries would run them (on PostgreSQL straight to asyncpg), which give
+run as Piccolo's ``raw()`` queries would run them (on PostgreSQL straight to asyncpg; on SQLite
+a read by key on the calling thread, ``KeptConnectionsSQLiteEngine.read_here``), which give
 the same dicts as ``select()`` (compared in tests/integration/test_dossier_journey.py and
 test_access.py on both databases). The same goes
 for the INSERTs of a submission or an action (``insert_rows``).

@@ -82,9 +82,8 @@ def _settle_in() -> None:
 
 
 def _end_with_parent() -> None:
-    # concurrent.futures stops this process from the parent's exit handlers, which do not run
-    # when the parent dies of a signal: `portal serve` stopped with SIGTERM (systemd, Docker)
-    # left one orphan of 66 MiB per worker. The parent's sentinel is readable once it is gone.
+    # For a parent that dies of a signal (module docstring): `portal serve` stopped with
+    # SIGTERM left a 66 MiB orphan per worker. Its sentinel is readable once it is gone.
     multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
     os._exit(0)
 

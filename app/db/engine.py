@@ -138,9 +138,12 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         return await future
 
     def read_here(self, query: str, args: tuple[Any, ...]) -> list[dict[str, Any]] | None:
-        """The rows of a short read (one row by a unique key), read on this thread outside any
-        transaction; None if SQLite is busy (a lock held in exclusive mode, a WAL recovery),
-        for the caller to queue it to the readers, which wait for the lock."""
+        """The rows of a short read (one row by a unique key), read on this thread; None when
+        it must go Piccolo's way instead: inside a transaction (whose connection must read it),
+        or when SQLite is busy (a lock held in exclusive mode, a WAL recovery) and a reader
+        should wait for the lock."""
+        if self.current_transaction.get() is not None:
+            return None
         connection = self._here
         if connection is None:  # two threads racing here open two: both are closed with the rest
             connection = self._here = self._connect(timeout=0)  # never waits for a lock

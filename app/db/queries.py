@@ -104,11 +104,11 @@ async def one_by(
     """The row whose ``key`` is ``value`` (a unique key), or None."""
     sql = select_by(table, key, columns)
     engine = table._meta.db
-    if isinstance(engine, KeptConnectionsSQLiteEngine) and engine.current_transaction.get() is None:
+    rows = None
+    if isinstance(engine, KeptConnectionsSQLiteEngine):
         rows = engine.read_here(_numbered(sql, "sqlite"), (value,))
-        if rows is not None:
-            return rows[0] if rows else None
-    rows = await run(table, sql, value)
+    if rows is None:
+        rows = await run(table, sql, value)
     return rows[0] if rows else None
 
 

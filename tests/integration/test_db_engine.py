@@ -97,7 +97,7 @@ async def test_sqlite_read_by_key_runs_on_the_loop_and_never_waits_there_for_a_l
         assert engine._jobs is not None  # a reader took it
     finally:
         db.use_engine(used)
-        engine.close_kept()
+        await db.stop(engine)
 
 
 async def test_postgres_connection_back_in_the_pool_is_rolled_back_but_not_reset(backend):

@@ -19,6 +19,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from app.db.dialect import Dialect
+from app.db.dossier_cache import dossier_cache
 from app.db.engine import engine_name, write_transaction
 from app.db.queries import insert_rows, one_by, quoted, read, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
@@ -432,6 +433,8 @@ class DossierService:
                     details=recorded.audit_details,
                 ),
             )
+        # Committed: our own next look-up must not wait for the database's notice.
+        dossier_cache(Dossier._meta.db).forget(code)
         return await self._view_row(await self.load_row(code), user)
 
     async def _notify(
@@ -515,11 +518,25 @@ class DossierService:
         }
         return any(u and self.directory.is_within(u, user.unit_code) for u in units)
 
-    async def public_view(self, code: str, row: dict[str, Any] | None = None) -> dict[str, Any]:
-        """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status, appointment."""
+    async def public_view(
+        self, code: str, row: dict[str, Any] | None = None, *, fresh: bool = False
+    ) -> dict[str, Any]:
+        """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status,
+        appointment. Kept in memory until the dossier changes (app/db/dossier_cache.py) unless
+        ``fresh`` (a client's ``Cache-Control: no-cache``); callers must not modify it."""
+        if row is not None:
+            return self._public(row)
+        cache = dossier_cache(Dossier._meta.db)
+        if not fresh and (view := cache.get(code)) is not None:
+            return view
+        generation = cache.generation
         # Anonymous look-ups read only these four columns (the busiest public path; the
         # whole row is ~40 columns for Piccolo to build and convert).
-        row = row or await self.load_row(code, PUBLIC_COLUMNS)
+        view = self._public(await self.load_row(code, PUBLIC_COLUMNS))
+        cache.put(code, view, generation)
+        return view
+
+    def _public(self, row: Mapping[str, Any]) -> dict[str, Any]:
         p = self.catalogue.get(row["procedure_code"])
         return {
             "code": row["code"],

@@ -33,7 +33,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         state = scope["litestar_app"].state
         user_id: int | None = None
-        authorization = _header(scope, b"authorization")
+        authorization = scope_header(scope, b"authorization")
         if authorization:
             scheme, _, credentials = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credentials:
@@ -56,7 +56,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
-def _header(scope: Scope, name: bytes) -> str:
+def scope_header(scope: Scope, name: bytes) -> str:
     # One header read straight off the scope (ASGI names are lower-case bytes): Headers.from_scope
     # parses them all, for every request, to be asked for this one.
     for key, value in scope["headers"]:
@@ -72,7 +72,7 @@ class PortalSessionMiddleware(SessionMiddleware):
     session (only the sign-in pages do), so there is nothing to store on the way out."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith("/api/") and not _header(scope, b"cookie"):
+        if scope["path"].startswith("/api/") and not scope_header(scope, b"cookie"):
             scope["session"] = {}
             await self.app(scope, receive, send)
         else:

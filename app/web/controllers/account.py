@@ -15,7 +15,7 @@ from app.domain.directory import Directory
 from app.services.accounts import AccountService, CitizenRegistration
 from app.services.audit import Actor
 from app.services.errors import ServiceError
-from app.web.auth import SESSION_USER, authenticated
+from app.web.auth import SESSION_USER, authenticated, scope_header
 from app.web.controllers.public import page_context
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -30,6 +30,12 @@ def safe_next(target: str | None) -> str:
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def asks_fresh(request: Request) -> bool:
+    """The client asked for an answer not kept from before (``Cache-Control: no-cache``, as a
+    browser's hard reload sends)."""
+    return "no-cache" in scope_header(request.scope, b"cache-control").lower()
 
 
 def request_actor(request: Request) -> Actor:

@@ -27,7 +27,7 @@ from app.services.errors import ServiceError
 from app.services.payments import PaymentService
 from app.services.ratings import CHANGE_WINDOW, RATABLE, RatingInput, RatingService
 from app.web.auth import authenticated, roles
-from app.web.controllers.account import client_ip
+from app.web.controllers.account import asks_fresh, client_ip
 from app.web.controllers.dossiers import MAX_SUBMISSION_BYTES, read_multipart
 from app.web.controllers.public import page_context
 from procedures.fees import quote
@@ -471,7 +471,7 @@ class DossierPagesController(Controller):
         result, error = None, None
         if ma.strip():
             try:
-                result = await dossiers.public_view(ma.strip())
+                result = await dossiers.public_view(ma.strip(), fresh=asks_fresh(request))
             except ServiceError as exc:
                 error = exc.detail
         return Template(

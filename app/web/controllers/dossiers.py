@@ -17,7 +17,7 @@ from app.services.documents import DocumentService
 from app.services.dossiers import ActionRequest, DossierService, Submission, UploadedFile
 from app.services.errors import Invalid
 from app.web.auth import authenticated
-from app.web.controllers.account import client_ip
+from app.web.controllers.account import asks_fresh, client_ip
 
 #: A submission may carry several files per document; each is checked on its own too.
 MAX_SUBMISSION_BYTES = 32 * 1024 * 1024
@@ -107,7 +107,10 @@ class DossierApiController(Controller):
     async def lookup(
         self, request: Request, code: FromPath[str], dossiers: NamedDependency[DossierService]
     ) -> dict[str, Any]:
-        return await dossiers.view(code, request.scope.get("user"), client_ip(request))
+        user = request.scope.get("user")
+        if user is None:  # no audit row, no address needed
+            return await dossiers.public_view(code, fresh=asks_fresh(request))
+        return await dossiers.view(code, user, client_ip(request))
 
     @post("/{code:str}/actions", guards=[authenticated], status_code=200, summary="Thực hiện một thao tác")
     async def act(

@@ -12,7 +12,9 @@ by ``wrk`` at the same concurrency: a warm-up run, then a timed run per path (th
 again at --few-connections, default 4: the latency a few users at once see, beside the
 throughput under load). Paths:
 
-  lookup     GET /api/v1/dossiers/{code}, anonymous, over 2,000 codes of the database
+  lookup     GET /api/v1/dossiers/{code}, anonymous, over 2,000 codes of the database (after
+             the warm-up each is answered from the server's memory: app/db/dossier_cache.py)
+  lookup_fresh  the same with "Cache-Control: no-cache": every request reads the row
   search     GET /api/v1/procedures?q=…, rotating search words
   procedure  GET /thu-tuc/{code} (HTML), every procedure in turn
   submit     POST /api/v1/dossiers as citizens (bearer): procedure 2.000635 at a district's
@@ -93,6 +95,7 @@ PATHS = {
     "bare_get": ("bare Litestar GET /json", "GET"),
     "bare_post": ("bare Litestar POST /json", "POST"),
     "lookup": ("look-up by code (anonymous)", "GET"),
+    "lookup_fresh": ("look-up, Cache-Control: no-cache", "GET"),
     "search": ("catalogue search", "GET"),
     "procedure": ("procedure page (HTML)", "GET"),
     "submit": ("submission (multipart, 1 PDF)", "POST"),
@@ -252,6 +255,8 @@ class Load:
     bodies: list[bytes] = field(default_factory=list)
     content_type: str | None = None
     once: bool = False
+    #: One more request header, "Name: value".
+    header: str | None = None
 
 
 @dataclass
@@ -304,6 +309,8 @@ class Wrk:
             env["BENCH_CONTENT_TYPE"] = load.content_type
         if load.once:
             env["BENCH_ONCE"] = "1"
+        if load.header:
+            env["BENCH_HEADER"] = load.header
         argv = [
             self.binary,
             f"-t{threads}",
@@ -547,6 +554,9 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
 
         loads = {
             "lookup": lambda: Load(paths=[f"/api/v1/dossiers/{c}" for c in codes]),
+            "lookup_fresh": lambda: Load(
+                paths=[f"/api/v1/dossiers/{c}" for c in codes], header="Cache-Control: no-cache"
+            ),
             "search": lambda: Load(
                 paths=[f"/api/v1/procedures?q={urllib.parse.quote(w)}" for w in SEARCH_WORDS]
             ),

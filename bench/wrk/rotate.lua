@@ -7,6 +7,7 @@
 --   BENCH_BODIES        file listing files that hold request bodies, one a line (sent as
 --                       they are, in turn)
 --   BENCH_CONTENT_TYPE  its Content-Type
+--   BENCH_HEADER        one more header, "Name: value"
 --   BENCH_ONCE          "1": each path once across all threads, then the threads stop
 --                       (a status change must be a real transition every time)
 --   BENCH_STATUSES      "1": count responses by status and keep the first error's body
@@ -40,6 +41,7 @@ function init(args)
    once = os.getenv("BENCH_ONCE") == "1"
    stride = once and tonumber(os.getenv("BENCH_THREADS") or "1") or 1
    content_type = os.getenv("BENCH_CONTENT_TYPE")
+   extra_name, extra_value = string.match(os.getenv("BENCH_HEADER") or "", "^([^:]+):%s*(.*)$")
    bodies = {}
    for _, body_file in ipairs(lines("BENCH_BODIES")) do
       local f = assert(io.open(body_file, "rb"))
@@ -76,6 +78,9 @@ function request()
    end
    if content_type then
       headers["Content-Type"] = content_type
+   end
+   if extra_name then
+      headers[extra_name] = extra_value
    end
    local body = nil
    if #bodies > 0 then

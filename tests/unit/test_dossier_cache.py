@@ -1,7 +1,7 @@
 """DossierCache's rules, apart from any database: a value read before a change is refused,
 the oldest goes first when full, and a cache that cannot tell keeps nothing."""
 
-from app.db.dossier_cache import DossierCache
+from app.db.dossier_cache import CHECK_SECONDS, DossierCache, SQLiteDossierCache
 
 
 class Told(DossierCache):
@@ -57,5 +57,50 @@ def test_a_cache_that_cannot_tell_keeps_nothing():
 
 def test_capacity_zero_keeps_nothing():
     cache = Told(capacity=0)
+    cache.put("A", 1, cache.generation)
+    assert cache.get("A") is None
+
+
+class FakeSQLite:
+    """What SQLiteDossierCache asks of its engine: data_version (counted) and the transaction."""
+
+    def __init__(self) -> None:
+        self.version, self.asked = 1, 0
+        self.current_transaction = _NoTransaction()
+
+    def data_version(self) -> int | None:
+        self.asked += 1
+        return self.version
+
+
+class _NoTransaction:
+    def get(self):
+        return None
+
+
+def test_sqlite_asks_data_version_at_most_once_a_millisecond_and_forgets_on_a_change():
+    now = [100.0]
+    engine = FakeSQLite()
+    cache = SQLiteDossierCache(engine, monotonic=lambda: now[0])
+    assert cache.get("A") is None  # a miss, as a look-up's first
+    cache.put("A", 1, cache.generation)
+    assert cache.get("A") == 1 and cache.get("A") == 1
+    assert engine.asked == 1  # one question for the miss, the put and both gets
+    engine.version = 2  # another connection committed
+    assert cache.get("A") == 1  # not asked again yet: at most a millisecond behind
+    now[0] += CHECK_SECONDS
+    assert cache.get("A") is None and engine.asked == 2  # asked, told, forgotten
+    seen = cache.generation
+    engine.version = 3
+    now[0] += CHECK_SECONDS
+    cache.put("B", 2, seen)  # read before the commit the put's question learns of: refused
+    assert cache.entries == {}
+
+
+def test_sqlite_keeps_nothing_while_busy():
+    now = [0.0]
+    engine = FakeSQLite()
+    cache = SQLiteDossierCache(engine, monotonic=lambda: now[0])
+    engine.version = None  # SQLite busy: the pragma could not read
     cache.put("A", 1, cache.generation)
     assert cache.get("A") is None

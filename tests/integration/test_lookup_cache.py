@@ -69,6 +69,21 @@ async def _unannounced(engine):
         await engine.run_ddl(f"ALTER TABLE dossier ENABLE TRIGGER {TRIGGER}")
 
 
+@contextlib.asynccontextmanager
+async def _not_received_elsewhere(engine, code, *, announced: bool = True):
+    """The submitted dossier marked "not received" by another connection (told of, or not),
+    then put back as it was, told of, whatever the test found."""
+    try:
+        if announced:
+            await _elsewhere(engine, "UPDATE dossier SET status = ? WHERE code = ?", 3, code)
+        else:
+            async with _unannounced(engine):
+                await _elsewhere(engine, "UPDATE dossier SET status = ? WHERE code = ?", 3, code)
+        yield
+    finally:
+        await Dossier.update({Dossier.status: 1}).where(Dossier.code == code)
+
+
 async def test_an_officers_action_shows_at_once_in_the_public_look_up(client):
     code, commune = await _submitted(client)
     await _listening(Dossier._meta.db)
@@ -94,16 +109,13 @@ async def test_a_change_made_by_another_process_reaches_the_look_up(client):
     await _listening(engine)
     assert (await _look_up(client, code))["status"] == 1
 
-    await _elsewhere(engine, "UPDATE dossier SET status = ? WHERE code = ?", 3, code)
-    try:
+    async with _not_received_elsewhere(engine, code):
         for _ in range(int(NOTICE_WAIT / 0.05)):
             seen = await _look_up(client, code)
             if seen["status"] != 1:
                 break
             await asyncio.sleep(0.05)
         assert seen["status"] == 3 and seen["status_name"] == "Không được tiếp nhận"
-    finally:
-        await Dossier.update({Dossier.status: 1}).where(Dossier.code == code)
 
 
 async def test_a_kept_answer_is_given_until_the_database_tells_and_no_cache_reads_it(client, backend):
@@ -114,17 +126,13 @@ async def test_a_kept_answer_is_given_until_the_database_tells_and_no_cache_read
     await _listening(engine)
     before = await _look_up(client, code)
 
-    try:
-        async with _unannounced(engine):
-            await _elsewhere(engine, "UPDATE dossier SET status = ? WHERE code = ?", 3, code)
-            await asyncio.sleep(0.2)
-            # told nothing, the look-up answers from memory: proof that it does not read the row
-            assert (await _look_up(client, code)) == before
-            # a client asking for a fresh answer gets the row as it is
-            fresh = await _look_up(client, code, **{"Cache-Control": "no-cache"})
-            assert fresh["status"] == 3
-    finally:
-        await Dossier.update({Dossier.status: 1}).where(Dossier.code == code)
+    async with _not_received_elsewhere(engine, code, announced=False):
+        await asyncio.sleep(0.2)
+        # told nothing, the look-up answers from memory: proof that it does not read the row
+        assert (await _look_up(client, code)) == before
+        # a client asking for a fresh answer gets the row as it is
+        fresh = await _look_up(client, code, **{"Cache-Control": "no-cache"})
+        assert fresh["status"] == 3
 
 
 async def test_a_lost_listener_keeps_nothing_and_listens_again(client, backend):

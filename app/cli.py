@@ -123,6 +123,22 @@ def migrate() -> None:
 
 
 @main.command()
+def tick() -> None:
+    """Run the server's housekeeping once: raise overdue flags, hand pending messages on."""
+    from app.domain.clock import clock_from
+    from app.domain.text import vn_number
+    from app.services import notifications
+    from app.services.worker import tick as housekeeping
+
+    settings = get_settings()
+    clock = clock_from(settings.clock_start)
+    flagged, delivered = _with_database(
+        lambda: housekeeping(clock, settings, notifications.RecordingSender())
+    )
+    click.echo(f"Đã đánh dấu quá hạn {vn_number(flagged)} hồ sơ; đã gửi {vn_number(delivered)} tin nhắn.")
+
+
+@main.command()
 @click.option("--rebuild", is_flag=True, help="Recompute it from the dossiers (the portal idle).")
 def rollup(rebuild: bool) -> None:
     """Check the statistics' rollup against the dossiers (or rebuild it)."""

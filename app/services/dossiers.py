@@ -518,14 +518,10 @@ class DossierService:
         }
         return any(u and self.directory.is_within(u, user.unit_code) for u in units)
 
-    async def public_view(
-        self, code: str, row: dict[str, Any] | None = None, *, fresh: bool = False
-    ) -> dict[str, Any]:
+    async def public_view(self, code: str, *, fresh: bool = False) -> dict[str, Any]:
         """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status,
         appointment. Kept in memory until the dossier changes (app/db/dossier_cache.py) unless
         ``fresh`` (a client's ``Cache-Control: no-cache``); callers must not modify it."""
-        if row is not None:
-            return self._public(row)
         cache = dossier_cache(Dossier._meta.db)
         if not fresh and (view := cache.get(code)) is not None:
             return view
@@ -546,12 +542,14 @@ class DossierService:
             "appointment_at": local_iso(row["due_at"]),
         }
 
-    async def view(self, code: str, user: UserView | None, ip: str = "") -> dict[str, Any]:
+    async def view(
+        self, code: str, user: UserView | None, ip: str = "", *, fresh: bool = False
+    ) -> dict[str, Any]:
         if user is None:
-            return await self.public_view(code)
+            return await self.public_view(code, fresh=fresh)
         row = await self.load_row(code)
         if not await self.entitled(row, user):
-            return await self.public_view(code, row)  # the row is loaded already
+            return self._public(row)  # the row is loaded already
         async with write_transaction():  # reading personal data is itself an audited act
             await audit.record(
                 self.clock,

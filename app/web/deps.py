@@ -33,8 +33,6 @@ from app.services.verification import VerificationService
 from procedures.loader import default_catalogue
 
 _catalogue_services: dict[int, CatalogueService] = {}
-#: The last DossierService built, by its parts' ids (the parts kept too, so the ids stay theirs).
-_dossier_services: dict[tuple[int, int, int], tuple[Clock, object, DossierService]] = {}
 
 
 def provide_clock(request: Request) -> Clock:
@@ -59,19 +57,15 @@ async def provide_account_service(request: Request) -> AccountService:
 
 
 async def provide_dossier_service(request: Request) -> DossierService:
-    # The service holds no state of a request's: the last one built is given again while the
-    # app's clock and settings and the directory are the same (a tenth of a cached look-up).
+    # The service holds no request's state: the app keeps the one it built until the directory
+    # is reloaded (a tenth of a cached look-up went to building it per request).
     state, directory = request.app.state, await load_directory()
-    key = (id(state.clock), id(state.settings), id(directory))
-    kept = _dossier_services.get(key)
-    if kept is None:
-        _dossier_services.clear()
-        kept = _dossier_services[key] = (
-            state.clock,
-            state.settings,
-            await DossierService.for_settings(state.clock, state.settings, directory),
+    service = state.get("dossier_service")
+    if service is None or service.directory is not directory:
+        service = state["dossier_service"] = await DossierService.for_settings(
+            state.clock, state.settings, directory
         )
-    return kept[2]
+    return service
 
 
 def provide_document_service(request: Request, dossiers: NamedDependency[DossierService]) -> DocumentService:

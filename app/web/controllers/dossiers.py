@@ -107,10 +107,9 @@ class DossierApiController(Controller):
     async def lookup(
         self, request: Request, code: FromPath[str], dossiers: NamedDependency[DossierService]
     ) -> dict[str, Any]:
-        user = request.scope.get("user")
-        if user is None:  # no audit row, no address needed
-            return await dossiers.public_view(code, fresh=asks_fresh(request))
-        return await dossiers.view(code, user, client_ip(request))
+        return await dossiers.view(
+            code, request.scope.get("user"), client_ip(request), fresh=asks_fresh(request)
+        )
 
     @post("/{code:str}/actions", guards=[authenticated], status_code=200, summary="Thực hiện một thao tác")
     async def act(

@@ -18,6 +18,8 @@ from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import asyncpg
+from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
@@ -241,6 +243,17 @@ def write_transaction():
     if isinstance(engine, SQLiteEngine):
         return _sqlite_write_transaction(engine)
     return engine.transaction()
+
+
+def violates_unique(error: BaseException, column: Column) -> bool:
+    """``error`` is the database refusing a second row with the same value of ``column``
+    (a UNIQUE column; PostgreSQL names its constraint ``<table>_<column>_key``)."""
+    table, name = column._meta.table._meta.tablename, column._meta.db_column_name
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return error.constraint_name == f"{table}_{name}_key"
+    return isinstance(error, sqlite3.IntegrityError) and f"UNIQUE constraint failed: {table}.{name}" in str(
+        error
+    )
 
 
 def engine_name(engine: Engine | None = None) -> str:

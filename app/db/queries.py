@@ -14,10 +14,10 @@ for the INSERTs of a submission or an action (``insert_rows``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from piccolo.columns import JSON, JSONB, Column
 from piccolo.columns.defaults.base import Default
@@ -27,7 +27,7 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.encoding import dump_json
 
-from app.db.engine import KeptConnectionsSQLiteEngine
+from app.db.engine import KeptConnectionsSQLiteEngine, write_transaction
 
 
 def quoted(names) -> str:
@@ -129,12 +129,18 @@ class _InsertPlan:
     names: frozenset[str]
     #: Per column: its default as sent, _PER_ROW or _REQUIRED.
     defaults: tuple[Any, ...]
+    by_db_name: Mapping[str, Column]
 
 
 @functools.cache
 def _plan(table: type[Table]) -> _InsertPlan:
     columns = tuple(c for c in table._meta.columns if not c._meta.primary_key)
-    return _InsertPlan(columns, frozenset(c._meta.name for c in columns), tuple(_default(c) for c in columns))
+    return _InsertPlan(
+        columns,
+        frozenset(c._meta.name for c in columns),
+        tuple(_default(c) for c in columns),
+        {c._meta.db_column_name: c for c in table._meta.columns},
+    )
 
 
 def _default(column: Column) -> Any:
@@ -173,6 +179,12 @@ async def insert_rows(
     """Insert ``rows`` (column name → value); returns the ``returning`` columns of each."""
     if not rows:
         return []
+    names = tuple(c._meta.db_column_name for c in returning)
+    return await run(table, insert_sql(table, len(rows), names), *_insert_args(table, rows))
+
+
+def _insert_args(table: type[Table], rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """The values of ``insert_sql(table, len(rows))``, in its order."""
     plan = _plan(table)
     args: list[Any] = []
     for row in rows:
@@ -187,5 +199,116 @@ async def insert_rows(
                 raise ValueError(f"{table.__name__}.{name} wasn't provided")
             else:
                 args.append(default)
-    names = tuple(c._meta.db_column_name for c in returning)
-    return await run(table, insert_sql(table, len(rows), names), *args)
+    return args
+
+
+# --- writes committed together ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value an earlier write of the same ``Writes`` returns: ``column`` of its one row."""
+
+    step: int
+    column: str
+
+
+class Step(Protocol):
+    """One write of a ``Writes``. ``returning``: the columns of the one row it gives back
+    (none: it gives nothing back)."""
+
+    returning: tuple[str, ...]
+
+    def clause(self, ref: Callable[[Ref], str]) -> tuple[str, list[Any]]:
+        """PostgreSQL: the statement of its WITH clause (``{}`` per value) and its values;
+        ``ref`` writes an earlier step's value into it."""
+
+    async def run(self, earlier: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+        """SQLite, inside the write transaction: do it; ``earlier`` holds each earlier step's row."""
+
+
+@dataclass(frozen=True)
+class _Insert:
+    table: type[Table]
+    rows: tuple[dict[str, Any], ...]
+    returning: tuple[str, ...]
+
+    def clause(self, ref: Callable[[Ref], str]) -> tuple[str, list[Any]]:
+        args = _insert_args(self.table, self.rows)
+        refs = [i for i, value in enumerate(args) if isinstance(value, Ref)]
+        if not refs:
+            return insert_sql(self.table, len(self.rows), self.returning), args
+        # A value taken from an earlier step is written into the statement, not sent.
+        parts = insert_sql(self.table, len(self.rows), self.returning).split("{}")
+        text = "".join(
+            part + ((ref(args[i]) if i in refs else "{}") if i < len(args) else "")
+            for i, part in enumerate(parts)
+        )
+        return text, [value for value in args if not isinstance(value, Ref)]
+
+    async def run(self, earlier: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+        rows = [
+            {k: earlier[v.step][v.column] if isinstance(v, Ref) else v for k, v in row.items()}
+            for row in self.rows
+        ]
+        returning = tuple(_plan(self.table).by_db_name[name] for name in self.returning)
+        inserted = await insert_rows(self.table, *rows, returning=returning)
+        return inserted[0] if returning else None
+
+
+class Writes:
+    """Writes that commit together, in as few round trips as the database allows.
+
+    PostgreSQL: one statement, each write a data-modifying WITH clause, committed by the server
+    as soon as it ends. A submission's four INSERTs in a transaction were six round trips; and
+    the audit chain's lock, taken by its last write, stayed held until the application's event
+    loop got round to sending COMMIT — under load the wait every write of the province queued
+    behind (bench/README.md, stop 20). SQLite (in-process, one writer at a time): one write
+    transaction running them in order.
+
+    A write whose row is wanted (``returning``) gives exactly one row; a later write may use
+    its values (``ref``). Inside a transaction already under way, they join it."""
+
+    def __init__(self) -> None:
+        self._steps: list[Step] = []
+
+    def insert(self, table: type[Table], *rows: dict[str, Any], returning: tuple[Column, ...] = ()) -> int:
+        """Insert ``rows`` (column name → value, or a ``Ref``); returns the step's number."""
+        if returning and len(rows) != 1:
+            raise ValueError("a write whose row is wanted inserts one row")
+        return self.add(_Insert(table, rows, tuple(c._meta.db_column_name for c in returning)))
+
+    def add(self, step: Step) -> int:
+        self._steps.append(step)
+        return len(self._steps) - 1
+
+    def ref(self, step: int, column: Column) -> Ref:
+        return Ref(step, column._meta.db_column_name)
+
+    async def commit(self, table: type[Table]) -> list[dict[str, Any] | None]:
+        """Run them (as raw queries on ``table``'s engine); each step's row, or None."""
+        engine = table._meta.db
+        if type(engine) is not PostgresEngine:
+            rows: list[dict[str, Any] | None] = []
+            async with write_transaction():
+                for step in self._steps:
+                    rows.append(await step.run(rows))
+            return rows
+        clauses, args = [], []
+        for n, step in enumerate(self._steps):
+            text, values = step.clause(lambda r: f'(SELECT "{r.column}" FROM w{r.step})')
+            clauses.append(f"w{n} AS ({text})")
+            args.extend(values)
+        # A WITH clause that reads but does not write runs only when the statement reads it:
+        # every step whose row is wanted is read here (and steps that only write always run).
+        wanted = [n for n, step in enumerate(self._steps) if step.returning]
+        columns = ", ".join(f'w{n}."{c}" AS "{n}.{c}"' for n in wanted for c in self._steps[n].returning)
+        sql = f"WITH {', '.join(clauses)} SELECT {columns or '1'}"
+        sql += f" FROM {', '.join(f'w{n}' for n in wanted)}" if wanted else ""
+        (row,) = await run(table, sql, *args)
+        out: list[dict[str, Any] | None] = [{} if step.returning else None for step in self._steps]
+        for key, value in row.items():
+            if "." in key:
+                n, _, column = key.partition(".")
+                out[int(n)][column] = value  # type: ignore[index]
+        return out

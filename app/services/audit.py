@@ -104,31 +104,62 @@ def event_hash(row: dict[str, Any]) -> str:
 
 async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any]:
     """Append one event. Call inside the caller's write transaction."""
-    row = {
-        "at": clock.now(),
-        "actor_id": actor.id,
-        "actor": actor.username,
-        "actor_role": actor.role,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "dossier_code": entry.dossier_code,
-        "status_before": entry.status_before,
-        "status_after": entry.status_after,
-        "details": entry.details,
-        "ip": actor.ip,
-    }
-    stored = {**row, "details": json.dumps(entry.details, ensure_ascii=False)}
+    append = Append.of(clock, actor, entry)
     if engine_name() == "postgres":  # one round trip under the chain's lock (migration 0012)
-        head, tail = canonical_around_place(row)
-        (place,) = await run(AuditEvent, _APPEND, head, tail, *(stored[c] for c in _APPENDED))
-        return {**row, **place}
-    # SQLite: the write transaction holds the database's one write lock already.
-    last = next(iter(await run(AuditEvent, _CHAIN_HEAD)), None)
-    row.update(seq=(last["seq"] + 1) if last else 1, prev_hash=last["hash"] if last else GENESIS)
-    row["hash"] = event_hash(row)
-    await insert_rows(AuditEvent, {**row, "details": stored["details"]})
-    return row
+        text, values = append.clause(lambda ref: "")
+        (place,) = await run(AuditEvent, text, *values)
+    else:
+        place = await append.run([])
+    return append.event(place)
+
+
+@dataclass(frozen=True)
+class Append:
+    """An event appended to the chain, as a step of ``app.db.queries.Writes`` (or alone:
+    ``record``). ``event(place)`` is the event as stored, from the place the append returns."""
+
+    row: dict[str, Any]
+    returning = ("seq", "prev_hash", "hash")
+
+    @classmethod
+    def of(cls, clock: Clock, actor: Actor, entry: AuditEntry) -> Append:
+        return cls(
+            {
+                "at": clock.now(),
+                "actor_id": actor.id,
+                "actor": actor.username,
+                "actor_role": actor.role,
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": entry.object_id,
+                "dossier_code": entry.dossier_code,
+                "status_before": entry.status_before,
+                "status_after": entry.status_after,
+                "details": entry.details,
+                "ip": actor.ip,
+            }
+        )
+
+    def clause(self, ref: Any) -> tuple[str, list[Any]]:
+        """PostgreSQL: ``audit_append`` completes the canonical text under the chain's lock."""
+        head, tail = canonical_around_place(self.row)
+        stored = {**self.row, "details": _details(self.row)}
+        return _APPEND, [head, tail, *(stored[c] for c in _APPENDED)]
+
+    async def run(self, earlier: Any) -> dict[str, Any]:
+        """SQLite: the write transaction holds the database's one write lock already."""
+        last = next(iter(await run(AuditEvent, _CHAIN_HEAD)), None)
+        place = {"seq": (last["seq"] + 1) if last else 1, "prev_hash": last["hash"] if last else GENESIS}
+        place["hash"] = event_hash({**self.row, **place})
+        await insert_rows(AuditEvent, {**self.row, **place, "details": _details(self.row)})
+        return place
+
+    def event(self, place: dict[str, Any]) -> dict[str, Any]:
+        return {**self.row, **place}
+
+
+def _details(row: dict[str, Any]) -> str:
+    return json.dumps(row["details"], ensure_ascii=False)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from piccolo.columns import Column
 
 from app.db.dialect import Dialect
 from app.db.dossier_cache import dossier_cache
-from app.db.engine import engine_name, write_transaction
-from app.db.queries import insert_rows, one_by, quoted, read, run
-from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep
+from app.db.engine import engine_name, violates_unique, write_transaction
+from app.db.queries import Ref, Writes, insert_rows, one_by, quoted, read, run
+from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep, Notification
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock, local_iso
 from app.domain.directory import Directory
@@ -182,21 +182,11 @@ class DossierService:
                 )
             return str(make_code(unit_code, now, sequence))
 
-        postgres = engine_name() == "postgres"
-        if earlier := await submitted_before():
-            return earlier
-        # On PostgreSQL the day's number first, committed on its own: inside the transaction the
-        # counter row stayed locked until the commit, so submissions to one unit ran one at a
-        # time. A number is never given twice; a submission failing after this leaves a gap.
-        # SQLite has one writer at a time: there the number is taken inside the transaction.
-        code = await numbered() if postgres else None
-        async with write_transaction():
-            if key and postgres:  # serialise the same key's check-then-insert
-                await Dossier.raw("SELECT pg_advisory_xact_lock(hashtext({}))", key)
-            if earlier := await submitted_before():
-                return earlier
-            code = code or await numbered()
-            (row,) = await insert_rows(
+        async def written(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
+            """The dossier, its files, the messages and the audit event, committed together;
+            the row as stored and the event."""
+            writes = Writes()
+            dossier = writes.insert(
                 Dossier,
                 {
                     "code": code,
@@ -221,8 +211,11 @@ class DossierService:
                 },
                 returning=tuple(COLUMNS.values()),  # the row as stored, for the answer
             )
-            await attach_documents(row["id"], "upload", stored, now)
-            await self._notify(
+            if stored:
+                writes.insert(
+                    DossierDocument, *document_rows(writes.ref(dossier, Dossier.id), "upload", stored, now)
+                )
+            if messages := self._messages(
                 "submit",
                 code,
                 p,
@@ -232,8 +225,9 @@ class DossierService:
                 phone=spec.applicant_phone if counter else actor.phone,
                 due_at=None,
                 now=now,
-            )
-            event = await audit.record(
+            ):
+                writes.insert(Notification, *messages)
+            append = audit.Append.of(
                 self.clock,
                 self._actor(actor, ip),
                 AuditEntry(
@@ -250,6 +244,32 @@ class DossierService:
                     },
                 ),
             )
+            event = writes.add(append)
+            rows = await writes.commit(Dossier)
+            return rows[dossier], append.event(rows[event])  # type: ignore[arg-type]
+
+        if earlier := await submitted_before():
+            return earlier
+        try:
+            if engine_name() == "postgres":
+                # The day's number first, committed on its own: taken with the writes, the
+                # counter row stayed locked until their commit, so submissions to one unit ran
+                # one at a time. A number is never given twice; a submission failing after
+                # this leaves a gap.
+                row, event = await written(await numbered())
+            else:  # one writer at a time: the number inside the write transaction, no gap
+                async with write_transaction():
+                    row, event = await written(await numbered())
+        except Exception as error:
+            # The same key submitted at the same instant from a second tab: the database's
+            # unique key let one through; the other answers with it.
+            if (
+                key
+                and violates_unique(error, Dossier.idempotency_key)
+                and (earlier := await submitted_before())
+            ):
+                return earlier
+            raise
         # The new dossier's history is the one event just chained: no need to read either back.
         return await self._view_row(row, actor, history=[event])
 
@@ -405,17 +425,20 @@ class DossierService:
             )
             if not updated:
                 raise Conflict("Hồ sơ vừa được người khác xử lý; vui lòng tải lại để xem trạng thái mới.")
-            await self._notify(
-                action.value,
-                code,
-                p,
-                row_owner=row["applicant_id"],
-                name=row["applicant_name"],
-                email=row["applicant_email"],
-                phone=row["applicant_phone"],
-                due_at=after.due_at,
-                now=now,
-                reasons=tuple(reasons),
+            await insert_rows(
+                Notification,
+                *self._messages(
+                    action.value,
+                    code,
+                    p,
+                    row_owner=row["applicant_id"],
+                    name=row["applicant_name"],
+                    email=row["applicant_email"],
+                    phone=row["applicant_phone"],
+                    due_at=after.due_at,
+                    now=now,
+                    reasons=tuple(reasons),
+                ),
             )
             await attach_documents(row["id"], "supplement", files or [], now)
             if issued is not None:
@@ -437,7 +460,7 @@ class DossierService:
         dossier_cache(Dossier._meta.db).forget(code)
         return await self._view_row(await self.load_row(code), user)
 
-    async def _notify(
+    def _messages(
         self,
         action: str,
         code: str,
@@ -450,7 +473,9 @@ class DossierService:
         due_at: datetime | None,
         now: datetime,
         reasons: tuple[str, ...] = (),
-    ) -> None:
+    ) -> list[dict[str, Any]]:
+        """The outbox rows telling the applicant of ``action`` (none for an action they are
+        not told of)."""
         message = message_for(
             action,
             code=code,
@@ -460,10 +485,7 @@ class DossierService:
             reasons=reasons,
             portal=self.base_url,
         )
-        if message:
-            await notifications.enqueue(
-                message, dossier_code=code, user_id=row_owner, email=email, phone=phone, now=now
-            )
+        return notifications.rows(message, code, row_owner, email, phone, now) if message else []
 
     async def _close_step(self, row: dict, now: datetime, user: UserView) -> None:
         open_step = await (
@@ -716,23 +738,26 @@ async def has_dossiers() -> bool:
 
 
 async def attach_documents(dossier_id: int, kind: str, files: list[StoredFile], now: datetime) -> None:
-    await insert_rows(
-        DossierDocument,
-        *(
-            {
-                "dossier_id": dossier_id,
-                "kind": kind,
-                "key": f.key,
-                "filename": f.filename,
-                "content_type": f.content_type,
-                "size": f.size,
-                "sha256": f.sha256,
-                "path": f.path,
-                "created_at": now,
-            }
-            for f in files
-        ),
-    )
+    await insert_rows(DossierDocument, *document_rows(dossier_id, kind, files, now))
+
+
+def document_rows(
+    dossier_id: int | Ref, kind: str, files: list[StoredFile], now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "dossier_id": dossier_id,
+            "kind": kind,
+            "key": f.key,
+            "filename": f.filename,
+            "content_type": f.content_type,
+            "size": f.size,
+            "sha256": f.sha256,
+            "path": f.path,
+            "created_at": now,
+        }
+        for f in files
+    ]
 
 
 QUEUE_COLUMNS = (

@@ -6,7 +6,7 @@ The default sender only records (status "recorded"): a simulator sends nothing r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.db.queries import insert_rows
 from app.db.tables import Notification
@@ -25,22 +25,26 @@ class RecordingSender:
 async def enqueue(
     message: Message, *, dossier_code: str, user_id: int | None, email: str, phone: str, now: datetime
 ) -> None:
-    await insert_rows(
-        Notification,
-        *(
-            {
-                "dossier_code": dossier_code,
-                "user_id": user_id,
-                "channel": channel,
-                "recipient": recipient,
-                "subject": message.subject,
-                "body": body,
-                "created_at": now,
-            }
-            for channel, recipient, body in (("email", email, message.body), ("sms", phone, message.sms))
-            if recipient
-        ),
-    )
+    await insert_rows(Notification, *rows(message, dossier_code, user_id, email, phone, now))
+
+
+def rows(
+    message: Message, dossier_code: str, user_id: int | None, email: str, phone: str, now: datetime
+) -> list[dict[str, Any]]:
+    """The outbox's rows for ``message``: by e-mail and by SMS, where the person has them."""
+    return [
+        {
+            "dossier_code": dossier_code,
+            "user_id": user_id,
+            "channel": channel,
+            "recipient": recipient,
+            "subject": message.subject,
+            "body": body,
+            "created_at": now,
+        }
+        for channel, recipient, body in (("email", email, message.body), ("sms", phone, message.sms))
+        if recipient
+    ]
 
 
 async def deliver_pending(sender: Sender, now: datetime, limit: int = 200) -> int:

@@ -14,7 +14,7 @@ for the INSERTs of a submission or an action (``insert_rows``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -127,8 +127,9 @@ _REQUIRED = object()  # no default: NOT NULL without one
 class _InsertPlan:
     columns: tuple[Column, ...]
     names: frozenset[str]
-    #: Per column: its default as sent, _PER_ROW or _REQUIRED.
-    defaults: tuple[Any, ...]
+    #: Per column: its name, the column, its default as sent (or _PER_ROW, _REQUIRED) and
+    #: whether it holds JSON.
+    each: tuple[tuple[str, Column, Any, bool], ...]
     by_db_name: Mapping[str, Column]
 
 
@@ -138,7 +139,7 @@ def _plan(table: type[Table]) -> _InsertPlan:
     return _InsertPlan(
         columns,
         frozenset(c._meta.name for c in columns),
-        tuple(_default(c) for c in columns),
+        tuple((c._meta.name, c, _default(c), isinstance(c, (JSON, JSONB))) for c in columns),
         {c._meta.db_column_name: c for c in table._meta.columns},
     )
 
@@ -184,15 +185,21 @@ async def insert_rows(
 
 
 def _insert_args(table: type[Table], rows: Sequence[dict[str, Any]]) -> list[Any]:
-    """The values of ``insert_sql(table, len(rows))``, in its order."""
+    """The values of ``insert_sql(table, len(rows))``, in its order (``_sql_value`` of each,
+    written out: this loop runs for every column of every row written)."""
     plan = _plan(table)
     args: list[Any] = []
     for row in rows:
         if unknown := row.keys() - plan.names:
             raise TypeError(f"{table.__name__} has no column {', '.join(sorted(unknown))}")
-        for column, default in zip(plan.columns, plan.defaults, strict=True):
-            if (name := column._meta.name) in row:
-                args.append(_sql_value(row[name], column))
+        for name, column, default, holds_json in plan.each:
+            if name in row:
+                value = row[name]
+                if isinstance(value, Enum):
+                    value = value.value
+                elif holds_json and value is not None and not isinstance(value, str):
+                    value = dump_json(value)
+                args.append(value)
             elif default is _PER_ROW:
                 args.append(_per_row(column))
             elif default is _REQUIRED:
@@ -219,9 +226,9 @@ class Step(Protocol):
 
     returning: tuple[str, ...]
 
-    def clause(self, ref: Callable[[Ref], str]) -> tuple[str, list[Any]]:
-        """PostgreSQL: the statement of its WITH clause (``{}`` per value) and its values;
-        ``ref`` writes an earlier step's value into it."""
+    def clause(self) -> tuple[str, list[Any]]:
+        """PostgreSQL: the statement of its WITH clause (``{}`` per value, the same text for
+        the same shape of write) and its values."""
 
     async def run(self, earlier: list[dict[str, Any] | None]) -> dict[str, Any] | None:
         """SQLite, inside the write transaction: do it; ``earlier`` holds each earlier step's row."""
@@ -233,17 +240,12 @@ class _Insert:
     rows: tuple[dict[str, Any], ...]
     returning: tuple[str, ...]
 
-    def clause(self, ref: Callable[[Ref], str]) -> tuple[str, list[Any]]:
+    def clause(self) -> tuple[str, list[Any]]:
         args = _insert_args(self.table, self.rows)
-        refs = [i for i, value in enumerate(args) if isinstance(value, Ref)]
+        refs = tuple((i, value) for i, value in enumerate(args) if isinstance(value, Ref))
         if not refs:
             return insert_sql(self.table, len(self.rows), self.returning), args
-        # A value taken from an earlier step is written into the statement, not sent.
-        parts = insert_sql(self.table, len(self.rows), self.returning).split("{}")
-        text = "".join(
-            part + ((ref(args[i]) if i in refs else "{}") if i < len(args) else "")
-            for i, part in enumerate(parts)
-        )
+        text = _insert_referring(self.table, len(self.rows), self.returning, refs)
         return text, [value for value in args if not isinstance(value, Ref)]
 
     async def run(self, earlier: list[dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -254,6 +256,28 @@ class _Insert:
         returning = tuple(_plan(self.table).by_db_name[name] for name in self.returning)
         inserted = await insert_rows(self.table, *rows, returning=returning)
         return inserted[0] if returning else None
+
+
+@functools.cache
+def _insert_referring(
+    table: type[Table], rows: int, returning: tuple[str, ...], refs: tuple[tuple[int, Ref], ...]
+) -> str:
+    """``insert_sql`` with the values at the given places taken from earlier WITH clauses."""
+    parts = insert_sql(table, rows, returning).split("{}")
+    taken = {i: f'(SELECT "{r.column}" FROM w{r.step})' for i, r in refs}
+    return "".join(part + taken.get(i, "{}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+
+
+@functools.cache
+def _with_statement(clauses: tuple[str, ...], returning: tuple[tuple[str, ...], ...]) -> str:
+    """The one statement of ``Writes``: its clauses, then a row of every wanted column.
+
+    A WITH clause that reads but does not write runs only when the statement reads it: every
+    step whose row is wanted is read here (steps that only write always run)."""
+    wanted = [n for n, names in enumerate(returning) if names]
+    columns = ", ".join(f'w{n}."{c}"' for n in wanted for c in returning[n]) or "1"
+    sql = "WITH " + ", ".join(f"w{n} AS ({text})" for n, text in enumerate(clauses)) + f" SELECT {columns}"
+    return sql + (" FROM " + ", ".join(f"w{n}" for n in wanted) if wanted else "")
 
 
 class Writes:
@@ -295,20 +319,11 @@ class Writes:
                     rows.append(await step.run(rows))
             return rows
         clauses, args = [], []
-        for n, step in enumerate(self._steps):
-            text, values = step.clause(lambda r: f'(SELECT "{r.column}" FROM w{r.step})')
-            clauses.append(f"w{n} AS ({text})")
+        for step in self._steps:
+            text, values = step.clause()
+            clauses.append(text)
             args.extend(values)
-        # A WITH clause that reads but does not write runs only when the statement reads it:
-        # every step whose row is wanted is read here (and steps that only write always run).
-        wanted = [n for n, step in enumerate(self._steps) if step.returning]
-        columns = ", ".join(f'w{n}."{c}" AS "{n}.{c}"' for n in wanted for c in self._steps[n].returning)
-        sql = f"WITH {', '.join(clauses)} SELECT {columns or '1'}"
-        sql += f" FROM {', '.join(f'w{n}' for n in wanted)}" if wanted else ""
-        (row,) = await run(table, sql, *args)
-        out: list[dict[str, Any] | None] = [{} if step.returning else None for step in self._steps]
-        for key, value in row.items():
-            if "." in key:
-                n, _, column = key.partition(".")
-                out[int(n)][column] = value  # type: ignore[index]
-        return out
+        returning = tuple(step.returning for step in self._steps)
+        (row,) = await read(table, _with_statement(tuple(clauses), returning), *args)
+        values = iter(row.values())
+        return [dict(zip(names, values)) if names else None for names in returning]  # noqa: B905

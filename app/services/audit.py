@@ -106,7 +106,7 @@ async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any
     """Append one event. Call inside the caller's write transaction."""
     append = Append.of(clock, actor, entry)
     if engine_name() == "postgres":  # one round trip under the chain's lock (migration 0012)
-        text, values = append.clause(lambda ref: "")
+        text, values = append.clause()
         (place,) = await run(AuditEvent, text, *values)
     else:
         place = await append.run([])
@@ -140,7 +140,7 @@ class Append:
             }
         )
 
-    def clause(self, ref: Any) -> tuple[str, list[Any]]:
+    def clause(self) -> tuple[str, list[Any]]:
         """PostgreSQL: ``audit_append`` completes the canonical text under the chain's lock."""
         head, tail = canonical_around_place(self.row)
         stored = {**self.row, "details": _details(self.row)}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
 from procedures.schema import FormField, Procedure
@@ -101,22 +104,46 @@ def _message(error, fields: dict[str, FormField]) -> tuple[str, str]:
     return key, f"{label}: giá trị không hợp lệ."
 
 
-#: Per procedure code: the procedure, its form's validator and fields. Building a validator
-#: (its schema's registry and resolver) was a tenth of a submission's time.
-_VALIDATORS: dict[str, tuple[Procedure, Draft202012Validator, dict[str, FormField]]] = {}
+_FORMAT_CHECKER = FormatChecker()
+#: fastjsonschema checks the forms' formats as jsonschema does (its own date format takes
+#: digits of any script, "１９８５-06-15").
+_FORMATS = {
+    name: functools.partial(lambda name, value: _FORMAT_CHECKER.conforms(value, name), name)
+    for name in ("date", "email")
+}
+
+#: Per procedure code: the procedure, its form's validators and fields.
+_VALIDATORS: dict[
+    str, tuple[Procedure, Callable[[Any], Any], Draft202012Validator, dict[str, FormField]]
+] = {}
 
 
-def _validator(p: Procedure) -> tuple[Draft202012Validator, dict[str, FormField]]:
+def _validators(p: Procedure) -> tuple[Callable[[Any], Any], Draft202012Validator, dict[str, FormField]]:
+    """A form's two validators of the same schema: fastjsonschema's, compiled to Python, says
+    at once whether a form is valid (a tenth of jsonschema's time; most forms sent are valid);
+    jsonschema's names every error of one that is not. Built once per procedure (building the
+    jsonschema validator, its registry and resolver, was a tenth of a submission's time)."""
     known = _VALIDATORS.get(p.code)
     if known is None or known[0] is not p:  # checked by identity: a reloaded catalogue is new
-        validator = Draft202012Validator(form_schema(p), format_checker=FormatChecker())
-        known = _VALIDATORS[p.code] = (p, validator, {f.key: f for f in p.form})
-    return known[1], known[2]
+        schema = form_schema(p)
+        known = _VALIDATORS[p.code] = (
+            p,
+            fastjsonschema.compile(schema, formats=_FORMATS),
+            Draft202012Validator(schema, format_checker=_FORMAT_CHECKER),
+            {f.key: f for f in p.form},
+        )
+    return known[1], known[2], known[3]
 
 
 def validate_form(p: Procedure, data: Any) -> dict[str, str]:
     """Field key → first error, in Vietnamese; empty when the form is valid."""
-    validator, fields = _validator(p)
+    valid, validator, fields = _validators(p)
+    try:
+        valid(data)
+    except fastjsonschema.JsonSchemaException:
+        pass
+    else:  # what it accepts, jsonschema accepts too (tests/unit/test_procedures_catalogue.py)
+        return {}
     errors: dict[str, str] = {}
     for error in validator.iter_errors(data):
         key, message = _message(error, fields)

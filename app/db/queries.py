@@ -325,5 +325,5 @@ class Writes:
             args.extend(values)
         returning = tuple(step.returning for step in self._steps)
         (row,) = await read(table, _with_statement(tuple(clauses), returning), *args)
-        values = iter(row.values())
+        values = iter(row.values())  # one iterator: each step's zip takes its columns in turn
         return [dict(zip(names, values)) if names else None for names in returning]  # noqa: B905

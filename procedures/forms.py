@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
@@ -108,44 +107,51 @@ _FORMAT_CHECKER = FormatChecker()
 #: fastjsonschema checks the forms' formats as jsonschema does (its own date format takes
 #: digits of any script, "１９８５-06-15").
 _FORMATS = {
-    name: functools.partial(lambda name, value: _FORMAT_CHECKER.conforms(value, name), name)
-    for name in ("date", "email")
+    "date": lambda value: _FORMAT_CHECKER.conforms(value, "date"),
+    "email": lambda value: _FORMAT_CHECKER.conforms(value, "email"),
 }
 
-#: Per procedure code: the procedure, its form's validators and fields.
-_VALIDATORS: dict[
-    str, tuple[Procedure, Callable[[Any], Any], Draft202012Validator, dict[str, FormField]]
-] = {}
 
-
-def _validators(p: Procedure) -> tuple[Callable[[Any], Any], Draft202012Validator, dict[str, FormField]]:
+class _FormValidators(NamedTuple):
     """A form's two validators of the same schema: fastjsonschema's, compiled to Python, says
     at once whether a form is valid (a tenth of jsonschema's time; most forms sent are valid);
-    jsonschema's names every error of one that is not. Built once per procedure (building the
-    jsonschema validator, its registry and resolver, was a tenth of a submission's time)."""
+    jsonschema's names every error of one that is not."""
+
+    procedure: Procedure
+    valid: Callable[[Any], Any]
+    full: Draft202012Validator
+    fields: dict[str, FormField]
+
+
+#: Per procedure code. Building them (jsonschema's registry and resolver) was a tenth of a
+#: submission's time.
+_VALIDATORS: dict[str, _FormValidators] = {}
+
+
+def _validators(p: Procedure) -> _FormValidators:
     known = _VALIDATORS.get(p.code)
-    if known is None or known[0] is not p:  # checked by identity: a reloaded catalogue is new
+    if known is None or known.procedure is not p:  # by identity: a reloaded catalogue is new
         schema = form_schema(p)
-        known = _VALIDATORS[p.code] = (
+        known = _VALIDATORS[p.code] = _FormValidators(
             p,
             fastjsonschema.compile(schema, formats=_FORMATS),
             Draft202012Validator(schema, format_checker=_FORMAT_CHECKER),
             {f.key: f for f in p.form},
         )
-    return known[1], known[2], known[3]
+    return known
 
 
 def validate_form(p: Procedure, data: Any) -> dict[str, str]:
     """Field key → first error, in Vietnamese; empty when the form is valid."""
-    valid, validator, fields = _validators(p)
+    form = _validators(p)
     try:
-        valid(data)
+        form.valid(data)
     except fastjsonschema.JsonSchemaException:
         pass
     else:  # what it accepts, jsonschema accepts too (tests/unit/test_procedures_catalogue.py)
         return {}
     errors: dict[str, str] = {}
-    for error in validator.iter_errors(data):
-        key, message = _message(error, fields)
+    for error in form.full.iter_errors(data):
+        key, message = _message(error, form.fields)
         errors.setdefault(key, message)
     return errors

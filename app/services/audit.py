@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from app.db.engine import engine_name
-from app.db.queries import insert_rows, run, select_by
+from app.db.queries import Writes, insert_rows, run, select_by
 from app.db.tables import AuditEvent
 from app.domain.clock import Clock
 
@@ -105,12 +104,9 @@ def event_hash(row: dict[str, Any]) -> str:
 async def record(clock: Clock, actor: Actor, entry: AuditEntry) -> dict[str, Any]:
     """Append one event. Call inside the caller's write transaction."""
     append = Append.of(clock, actor, entry)
-    if engine_name() == "postgres":  # one round trip under the chain's lock (migration 0012)
-        text, values = append.clause()
-        (place,) = await run(AuditEvent, text, *values)
-    else:
-        place = await append.run([])
-    return append.event(place)
+    writes = Writes()  # on PostgreSQL one round trip under the chain's lock (migration 0012)
+    step = writes.add(append)
+    return append.event((await writes.commit(AuditEvent))[step])  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

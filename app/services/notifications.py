@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from app.db.queries import insert_rows
 from app.db.tables import Notification
 from app.domain.messages import Message
 
@@ -20,12 +19,6 @@ class Sender(Protocol):
 class RecordingSender:
     async def send(self, channel: str, recipient: str, subject: str, body: str) -> bool:
         return True
-
-
-async def enqueue(
-    message: Message, *, dossier_code: str, user_id: int | None, email: str, phone: str, now: datetime
-) -> None:
-    await insert_rows(Notification, *rows(message, dossier_code, user_id, email, phone, now))
 
 
 def rows(

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://… .venv/bin/python bench/notice_latency.py [--changes 400]
 
 On a migrated, loaded portal database (``portal migrate && portal seed && portal load``): one
-connection listens as a server process does (app/db/dossier_cache.py), another changes a
+connection listens as a server process does (app/db/row_cache.py), another changes a
 dossier's status back and forth; for each change, the time from the writer's COMMIT returning
 to the listener's callback running (negative: the notice came first). Until then another
 worker may answer that dossier's public look-up from memory. The dossier is left as it was.

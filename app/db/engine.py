@@ -26,7 +26,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
 from app.concurrency import LoopLock, file_lock
-from app.db.dossier_cache import close_dossier_cache
+from app.db.row_cache import close_row_caches
 
 #: Seconds a SQLite connection waits for the write lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -163,7 +163,7 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
 
     def data_version(self) -> int | None:
         """``PRAGMA data_version`` of the connection ``read_here`` uses: it changes whenever
-        another connection commits (app/db/dossier_cache.py). None inside a transaction or when
+        another connection commits (app/db/row_cache.py). None inside a transaction or when
         SQLite is busy."""
         rows = self.read_here("PRAGMA data_version", ())
         return next(iter(rows[0].values())) if rows else None
@@ -378,7 +378,7 @@ async def start(engine: Engine | None = None) -> bool:
 
 async def stop(engine: Engine | None = None) -> None:
     engine = engine or current_engine()
-    await close_dossier_cache(engine)
+    await close_row_caches(engine)
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()  # FairPool passes close() on to asyncpg's
     elif isinstance(engine, KeptConnectionsSQLiteEngine):

@@ -11,6 +11,7 @@ import msgspec
 
 from app.db.engine import write_transaction
 from app.db.queries import one_by
+from app.db.row_cache import user_cache
 from app.db.tables import User
 from app.domain.cccd import CccdError, check_matches, parse_cccd
 from app.domain.clock import Clock
@@ -103,8 +104,18 @@ class AccountService:
         self.directory = directory
 
     async def get(self, user_id: int) -> UserView | None:
-        row = await one_by(User, User.id, user_id)  # every bearer request: app/db/queries.py
-        return UserView.from_row(row) if row and row["active"] else None
+        """The active account ``user_id`` (every signed-in request asks), kept in memory until
+        the database says it changed (app/db/row_cache.py)."""
+        cache, key = user_cache(User._meta.db), str(user_id)
+        if (user := cache.get(key)) is not None:
+            return user
+        generation = cache.generation
+        row = await one_by(User, User.id, user_id)
+        if not (row and row["active"]):
+            return None
+        user = UserView.from_row(row)
+        cache.put(key, user, generation)
+        return user
 
     async def officer_for(self, username: str) -> UserView:
         """An officer by username; ``<role>.<unit>.N`` beyond the seeded staff (a simulated

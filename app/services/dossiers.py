@@ -19,7 +19,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from app.db.dialect import Dialect
-from app.db.dossier_cache import dossier_cache
+from app.db.row_cache import dossier_cache
 from app.db.engine import engine_name, violates_unique, write_transaction
 from app.db.queries import Ref, Writes, insert_rows, one_by, quoted, read, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep, Notification
@@ -542,7 +542,7 @@ class DossierService:
 
     async def public_view(self, code: str, *, fresh: bool = False) -> dict[str, Any]:
         """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status,
-        appointment. Kept in memory until the dossier changes (app/db/dossier_cache.py) unless
+        appointment. Kept in memory until the dossier changes (app/db/row_cache.py) unless
         ``fresh`` (a client's ``Cache-Control: no-cache``); callers must not modify it."""
         cache = dossier_cache(Dossier._meta.db)
         if not fresh and (view := cache.get(code)) is not None:

@@ -13,7 +13,7 @@ again at --few-connections, default 4: the latency a few users at once see, besi
 throughput under load). Paths:
 
   lookup     GET /api/v1/dossiers/{code}, anonymous, over 2,000 codes of the database (after
-             the warm-up each is answered from the server's memory: app/db/dossier_cache.py)
+             the warm-up each is answered from the server's memory: app/db/row_cache.py)
   lookup_fresh  the same with "Cache-Control: no-cache": every request reads the row
   search     GET /api/v1/procedures?q=…, rotating search words
   procedure  GET /thu-tuc/{code} (HTML), every procedure in turn

@@ -193,23 +193,6 @@ async def test_sqlite_runs_in_wal_mode(backend):
     assert rows[0]["journal_mode"] == "wal"
 
 
-async def test_the_account_behind_a_token_is_read_afresh_on_every_request(client, clock):
-    """AccountService.get reads the user by id through one SELECT written once (app/db/queries.py):
-    the same dict as Piccolo's select(), and a deactivated account's token stops at once."""
-    from app.db.queries import one_by
-
-    row = await User.select().where(User.role == "citizen").order_by(User.id).first()
-    assert await one_by(User, User.id, row["id"]) == row
-    assert await one_by(User, User.id, -1) is None
-    headers = await bearer(client, row["username"])
-    assert (await client.get("/api/v1/dossiers", headers=headers)).status_code == 200
-    await User.update({User.active: False}).where(User.id == row["id"])
-    try:
-        assert (await client.get("/api/v1/dossiers", headers=headers)).status_code == 401
-    finally:
-        await User.update({User.active: True}).where(User.id == row["id"])
-
-
 async def test_a_token_verified_once_still_expires_on_the_portal_clock(client, clock):
     """Bearer tokens are verified once and the result kept (app/services/security.py); the
     expiry is still read against the clock on every request."""

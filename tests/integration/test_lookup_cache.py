@@ -7,7 +7,7 @@ import contextlib
 import sqlite3
 import pytest
 
-from app.db.dossier_cache import TRIGGER, dossier_cache
+from app.db.row_cache import DOSSIERS, dossier_cache
 from app.db.engine import engine_name
 from app.db.tables import Dossier
 from tests.conftest import bearer
@@ -31,14 +31,15 @@ async def _look_up(client, code, **headers):
     return response.json()
 
 
-async def _listening(engine):
-    """Look-ups until the engine's cache listens (PostgreSQL starts listening on first use)."""
-    cache = dossier_cache(engine)
+async def _listening(engine, cache=None):
+    """Until the engine's cache (of dossiers unless told) listens (PostgreSQL starts listening
+    on first use)."""
+    cache = cache or dossier_cache(engine)
     for _ in range(int(NOTICE_WAIT / 0.05)):
         if cache.current():
             return cache
         await asyncio.sleep(0.05)
-    pytest.fail("the cache never began listening for dossier changes")
+    pytest.fail("the cache never began listening for changes")
 
 
 async def _elsewhere(engine, sql: str, *values):
@@ -57,16 +58,16 @@ async def _elsewhere(engine, sql: str, *values):
 
 
 @contextlib.asynccontextmanager
-async def _unannounced(engine):
+async def _unannounced(engine, table: str = "dossier", trigger: str = DOSSIERS.trigger):
     """PostgreSQL's notices off meanwhile (SQLite has none to turn off)."""
     if engine_name(engine) != "postgres":
         yield
         return
-    await engine.run_ddl(f"ALTER TABLE dossier DISABLE TRIGGER {TRIGGER}")
+    await engine.run_ddl(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
     try:
         yield
     finally:
-        await engine.run_ddl(f"ALTER TABLE dossier ENABLE TRIGGER {TRIGGER}")
+        await engine.run_ddl(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,7 @@ VERSION = "1.38.0"
 DESCRIPTION = "notice of a dossier's public facts changing (PostgreSQL)"
 
 #: Each server process keeps the public view of the dossiers looked up lately
-#: (app/db/dossier_cache.py) and forgets one when told it changed. The database tells, so that
+#: (app/db/row_cache.py) and forgets one when told it changed. The database tells, so that
 #: every writer counts (the server's processes, the CLI, psql): a changed code, procedure,
 #: status or appointment notifies the dossier's code on channel dossier_changed when the
 #: transaction commits (PostgreSQL folds duplicates within a transaction), a TRUNCATE an empty

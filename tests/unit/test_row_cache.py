@@ -1,10 +1,10 @@
-"""DossierCache's rules, apart from any database: a value read before a change is refused,
+"""RowCache's rules, apart from any database: a value read before a change is refused,
 the oldest goes first when full, and a cache that cannot tell keeps nothing."""
 
-from app.db.dossier_cache import CHECK_SECONDS, DossierCache, SQLiteDossierCache
+from app.db.row_cache import CHECK_SECONDS, RowCache, SQLiteRowCache
 
 
-class Told(DossierCache):
+class Told(RowCache):
     """A cache whose engine always knows (as a listening PostgreSQL cache does)."""
 
     def current(self) -> bool:
@@ -50,7 +50,7 @@ def test_the_oldest_goes_first_when_full():
 
 
 def test_a_cache_that_cannot_tell_keeps_nothing():
-    cache = DossierCache()
+    cache = RowCache()
     cache.put("A", 1, cache.generation)
     assert cache.get("A") is None and cache.entries == {}
 
@@ -62,7 +62,7 @@ def test_capacity_zero_keeps_nothing():
 
 
 class FakeSQLite:
-    """What SQLiteDossierCache asks of its engine: data_version (counted) and the transaction."""
+    """What SQLiteRowCache asks of its engine: data_version (counted) and the transaction."""
 
     def __init__(self) -> None:
         self.version, self.asked = 1, 0
@@ -81,7 +81,7 @@ class _NoTransaction:
 def test_sqlite_asks_data_version_at_most_once_a_millisecond_and_forgets_on_a_change():
     now = [100.0]
     engine = FakeSQLite()
-    cache = SQLiteDossierCache(engine, monotonic=lambda: now[0])
+    cache = SQLiteRowCache(engine, monotonic=lambda: now[0])
     assert cache.get("A") is None  # a miss, as a look-up's first
     cache.put("A", 1, cache.generation)
     assert cache.get("A") == 1 and cache.get("A") == 1
@@ -100,7 +100,7 @@ def test_sqlite_asks_data_version_at_most_once_a_millisecond_and_forgets_on_a_ch
 def test_sqlite_keeps_nothing_while_busy():
     now = [0.0]
     engine = FakeSQLite()
-    cache = SQLiteDossierCache(engine, monotonic=lambda: now[0])
+    cache = SQLiteRowCache(engine, monotonic=lambda: now[0])
     engine.version = None  # SQLite busy: the pragma could not read
     cache.put("A", 1, cache.generation)
     assert cache.get("A") is None

@@ -1,24 +1,31 @@
-"""What a process keeps in memory about dossiers, and how it learns that one has changed.
+"""What a process keeps in memory about rows, and how it learns that one has changed.
 
-The anonymous look-up by code is the portal's busiest path (citizens asking again and again
-where their dossier is), and what it shows changes only when an officer acts. Reading the row
-each time was half of the look-up's cost on PostgreSQL (bench/README.md, stop 19). A value
-derived from a dossier's row is kept here until the database says the dossier changed,
-whichever process or tool changed it:
+Two kinds of row are read far more often than they change:
 
-- PostgreSQL: a trigger (migration 0014) sends ``NOTIFY dossier_changed, '<code>'`` when a
-  row's code, procedure, status or appointment changes or goes (an empty payload for a
-  TRUNCATE); each process LISTENs on a connection of its own and forgets that code. Until it
-  listens, and whenever that connection is lost, nothing is kept.
+- a dossier's public facts: the anonymous look-up by code is the portal's busiest path
+  (citizens asking again and again where their dossier is), and what it shows changes only
+  when an officer acts. Reading the row each time was half of the look-up's cost on PostgreSQL
+  (bench/README.md, stop 19);
+- the account behind a request: every signed-in request (a bearer token or a session) is
+  resolved to its user, and reading the row each time was a sixth of a submission's time in the
+  worker (bench/README.md, stop 21).
+
+A value derived from a row is kept here until the database says the row changed, whichever
+process or tool changed it:
+
+- PostgreSQL: a trigger (migration 0014 for dossiers, 0015 for accounts) sends
+  ``NOTIFY <channel>, '<key>'`` when a row's watched columns change or the row goes (an empty
+  payload for a TRUNCATE); each process LISTENs on a connection of its own per kind and forgets
+  that key. Until it listens, and whenever that connection is lost, nothing is kept.
 - SQLite: ``PRAGMA data_version`` on the connection that reads rows by key changes whenever
   another connection commits; a change forgets everything (SQLite has one writer at a time,
-  so a busy writer empties the cache, and the look-ups read the file as before). It is asked
+  so a busy writer empties the cache, and the readers read the file as before). It is asked
   at most once a millisecond.
 
 A read races a change: it may fetch the row before a commit and offer it after the commit's
 notice came. So a value is offered with the ``generation`` seen before its read, and refused
-if any change was noticed since. The process that made a change forgets the code itself right
-after its commit (``forget``), so its own next look-up never waits for the notice.
+if any change was noticed since. The process that made a change forgets the key itself right
+after its commit (``forget``), so its own next read never waits for the notice.
 """
 
 from __future__ import annotations
@@ -26,15 +33,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-CHANNEL = "dossier_changed"
-#: The trigger migration 0014 creates (checked before listening: without it nothing is told).
-TRIGGER = "dossier_changed"
-#: Dossiers kept per process; the oldest kept goes first. A public view is ~0.55 KiB: 11 MiB full.
+
+@dataclass(frozen=True)
+class Watched:
+    """A kind of row kept: the channel its trigger notifies (payload: the row's key as text)
+    and the trigger's name, looked for before listening."""
+
+    channel: str
+    trigger: str
+
+
+DOSSIERS = Watched(channel="dossier_changed", trigger="dossier_changed")
+USERS = Watched(channel="user_changed", trigger="user_changed")
+#: Rows kept per kind and process; the oldest kept goes first. A dossier's public view is
+#: ~0.55 KiB: 11 MiB full.
 CAPACITY = 20_000
 #: Seconds for which SQLite's data_version, once asked, is taken as still true.
 CHECK_SECONDS = 0.001
@@ -44,9 +62,9 @@ RETRY_SECONDS = 2.0
 log = logging.getLogger("portal.cache")
 
 
-class DossierCache:
-    """Values by dossier code, each valid until the dossier changes. The base keeps nothing:
-    an engine that cannot tell when a dossier changed gets this one."""
+class RowCache:
+    """Values by key, each valid until its row changes. The base keeps nothing: an engine
+    that cannot tell when a row changed gets this one."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self.capacity = capacity
@@ -58,22 +76,22 @@ class DossierCache:
         """Whether what is kept may be used now (and kept from now on)."""
         return False
 
-    def get(self, code: str) -> Any | None:
-        return self.entries.get(code) if self.current() else None
+    def get(self, key: str) -> Any | None:
+        return self.entries.get(key) if self.current() else None
 
-    def put(self, code: str, value: Any, generation: int) -> None:
+    def put(self, key: str, value: Any, generation: int) -> None:
         """Keep ``value``, read after ``generation`` was seen, unless a change came since."""
         # current() first: it may notice a change (SQLite) and move the generation on
         if self.capacity <= 0 or not self.current() or generation != self.generation:
             return
         entries = self.entries
-        if code not in entries and len(entries) >= self.capacity:
+        if key not in entries and len(entries) >= self.capacity:
             del entries[next(iter(entries))]  # dicts keep insertion order: the oldest
-        entries[code] = value
+        entries[key] = value
 
-    def forget(self, code: str) -> None:
+    def forget(self, key: str) -> None:
         self.generation += 1
-        self.entries.pop(code, None)
+        self.entries.pop(key, None)
 
     def forget_all(self) -> None:
         self.generation += 1
@@ -83,7 +101,7 @@ class DossierCache:
         self.forget_all()
 
 
-class SQLiteDossierCache(DossierCache):
+class SQLiteRowCache(RowCache):
     """Valid while ``PRAGMA data_version`` stays the same on the engine's own connection,
     asked at most once a millisecond: the pragma begins and ends a read of the file (its locks
     are system calls), and asked for every look-up it was an eighth of the worker's time under
@@ -111,12 +129,13 @@ class SQLiteDossierCache(DossierCache):
         return version is not None  # None: SQLite busy, read the file
 
 
-class PostgresDossierCache(DossierCache):
+class PostgresRowCache(RowCache):
     """Valid while this process listens to the trigger's notices."""
 
-    def __init__(self, engine: PostgresEngine, capacity: int = CAPACITY) -> None:
+    def __init__(self, engine: PostgresEngine, watched: Watched, capacity: int = CAPACITY) -> None:
         super().__init__(capacity)
         self.engine = engine
+        self.watched = watched
         self.listener: Any = None  # the asyncpg connection, once it listens
         self._starting: asyncio.Task | None = None
         self._next_attempt = 0.0
@@ -134,18 +153,19 @@ class PostgresDossierCache(DossierCache):
         connection = None
         try:
             connection = await asyncpg.connect(**self.engine.config)
-            if not await connection.fetchval("SELECT 1 FROM pg_trigger WHERE tgname = $1", TRIGGER):
-                log.warning("no %s trigger (migrations not run?): dossiers are not cached", TRIGGER)
+            trigger = self.watched.trigger
+            if not await connection.fetchval("SELECT 1 FROM pg_trigger WHERE tgname = $1", trigger):
+                log.warning("no %s trigger (migrations not run?): nothing kept", trigger)
                 await connection.close()
                 return
-            await connection.add_listener(CHANNEL, self._notified)
+            await connection.add_listener(self.watched.channel, self._notified)
             connection.add_termination_listener(self._lost)
         except BaseException as exc:  # noqa: BLE001 - the look-ups go on reading the database
             if connection is not None:
                 connection.terminate()
             if not isinstance(exc, Exception):  # cancelled: the pool is closing
                 raise
-            log.warning("cannot listen for dossier changes (%s); retrying", exc)
+            log.warning("cannot listen on %s (%s); retrying", self.watched.channel, exc)
             return
         finally:
             self._starting = None
@@ -153,14 +173,14 @@ class PostgresDossierCache(DossierCache):
         self.forget_all()  # whatever was read before listening may have changed unseen
         self.listener = connection
 
-    def _notified(self, _connection: Any, _pid: int, _channel: str, code: str) -> None:
-        if code:
-            self.forget(code)
+    def _notified(self, _connection: Any, _pid: int, _channel: str, key: str) -> None:
+        if key:
+            self.forget(key)
         else:
             self.forget_all()
 
     def _lost(self, _connection: Any) -> None:
-        log.warning("lost the connection listening for dossier changes; retrying")
+        log.warning("lost the connection listening on %s; retrying", self.watched.channel)
         self.listener = None
         self.forget_all()
 
@@ -176,29 +196,39 @@ class PostgresDossierCache(DossierCache):
             await listener.close()
 
 
-#: Each engine's cache by the engine's id, the engine kept beside it so that the id stays its
-#: own (Piccolo's engines have __slots__: no attribute of ours, no weak reference).
-_caches: dict[int, tuple[Engine, DossierCache]] = {}
+#: Each engine's caches by the engine's id and the channel, the engine kept beside them so
+#: that the id stays its own (Piccolo's engines have __slots__: no attribute of ours, no weak
+#: reference).
+_caches: dict[tuple[int, str], tuple[Engine, RowCache]] = {}
 
 
-def dossier_cache(engine: Engine) -> DossierCache:
-    """The engine's cache, made on first use."""
-    kept = _caches.get(id(engine))
+def row_cache(engine: Engine, watched: Watched) -> RowCache:
+    """The engine's cache of ``watched`` rows, made on first use."""
+    kept = _caches.get((id(engine), watched.channel))
     if kept is None:
         from app.db.engine import KeptConnectionsSQLiteEngine
 
         if isinstance(engine, PostgresEngine):
-            cache: DossierCache = PostgresDossierCache(engine)
+            cache: RowCache = PostgresRowCache(engine, watched)
         elif isinstance(engine, KeptConnectionsSQLiteEngine):
-            cache = SQLiteDossierCache(engine)
+            cache = SQLiteRowCache(engine)
         else:
-            cache = DossierCache()
-        kept = _caches[id(engine)] = (engine, cache)
+            cache = RowCache()
+        kept = _caches[(id(engine), watched.channel)] = (engine, cache)
     return kept[1]
 
 
-async def close_dossier_cache(engine: Engine) -> None:
+def dossier_cache(engine: Engine) -> RowCache:
+    """Public views of dossiers by code."""
+    return row_cache(engine, DOSSIERS)
+
+
+def user_cache(engine: Engine) -> RowCache:
+    """Active accounts by id (as text: what the notice carries)."""
+    return row_cache(engine, USERS)
+
+
+async def close_row_caches(engine: Engine) -> None:
     """Stop listening and forget everything (the engine's pool is closing)."""
-    kept = _caches.pop(id(engine), None)
-    if kept is not None:
-        await kept[1].close()
+    for key in [k for k in _caches if k[0] == id(engine)]:
+        await _caches.pop(key)[1].close()

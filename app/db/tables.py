@@ -84,7 +84,7 @@ class Dossier(Table, tablename="dossier"):
     """A dossier (hồ sơ): the state machine's state plus what the citizen submitted."""
 
     id = Serial(primary_key=True)
-    code = Varchar(length=40, unique=True, index=True)
+    code = Varchar(length=40, unique=True)  # the unique index serves look-ups (migration 0016)
     procedure_code = Varchar(length=20, index=True)
     receiving_unit = Varchar(length=20, index=True)
     channel = SmallInt(default=2)  # 1 counter, 2 online, 3 post
@@ -96,7 +96,8 @@ class Dossier(Table, tablename="dossier"):
     form = JSON(default="{}")
     status = SmallInt(index=True)
     step = SmallInt(default=0)
-    step_unit = Varchar(length=20, null=True, default=None, index=True)
+    # Found through dossier_queue (step_unit, step_role, step_due_at, id), migrations 0011, 0016.
+    step_unit = Varchar(length=20, null=True, default=None)
     step_role = Varchar(length=20, null=True, default=None)
     step_started_at = Timestamptz(null=True, default=None)
     step_due_at = Timestamptz(null=True, default=None, index=True)

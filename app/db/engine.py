@@ -256,6 +256,11 @@ def violates_unique(error: BaseException, column: Column) -> bool:
     )
 
 
+def violates_check(error: BaseException, constraint: str) -> bool:
+    """``error`` is PostgreSQL refusing a row by the CHECK ``constraint``."""
+    return isinstance(error, asyncpg.CheckViolationError) and error.constraint_name == constraint
+
+
 def engine_name(engine: Engine | None = None) -> str:
     return "sqlite" if isinstance(engine or current_engine(), SQLiteEngine) else "postgres"
 

@@ -14,6 +14,7 @@ for the INSERTs of a submission or an action (``insert_rows``).
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -220,6 +221,17 @@ class Ref:
     column: str
 
 
+@dataclass(frozen=True)
+class Splice:
+    """Text standing in later writes' text values for a value an earlier write returns (a
+    dossier's number of the day, taken in the same statement): wherever ``mark`` occurs, the
+    value of ``ref`` takes its place as the statement runs. The mark is random, so no text a
+    person typed holds it."""
+
+    mark: str
+    ref: Ref
+
+
 class Step(Protocol):
     """One write of a ``Writes``. ``returning``: the columns of the one row it gives back
     (none: it gives nothing back)."""
@@ -232,6 +244,9 @@ class Step(Protocol):
 
     async def run(self, earlier: list[dict[str, Any] | None]) -> dict[str, Any] | None:
         """SQLite, inside the write transaction: do it; ``earlier`` holds each earlier step's row."""
+
+    def replacing(self, mark: str, text: str) -> Step:
+        """SQLite: the same write with ``text`` wherever ``mark`` occurs in a text value."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +272,15 @@ class _Insert:
         inserted = await insert_rows(self.table, *rows, returning=returning)
         return inserted[0] if returning else None
 
+    def replacing(self, mark: str, text: str) -> _Insert:
+        rows = tuple({k: replaced(v, mark, text) for k, v in row.items()} for row in self.rows)
+        return _Insert(self.table, rows, self.returning)
+
+
+def replaced(value: Any, mark: str, text: str) -> Any:
+    """``value`` with ``text`` for ``mark`` if it is text (a ``Splice``'s mark stands in text)."""
+    return value.replace(mark, text) if isinstance(value, str) else value
+
 
 @functools.cache
 def _insert_referring(
@@ -266,6 +290,28 @@ def _insert_referring(
     parts = insert_sql(table, rows, returning).split("{}")
     taken = {i: f'(SELECT "{r.column}" FROM w{r.step})' for i, r in refs}
     return "".join(part + taken.get(i, "{}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+
+
+def _spliced(text: str, values: list[Any], splice: Splice) -> tuple[str, list[Any]]:
+    """A clause whose text values holding the splice's mark have it replaced as it runs."""
+    marked = tuple(i for i, value in enumerate(values) if isinstance(value, str) and splice.mark in value)
+    if not marked:
+        return text, values
+    args: list[Any] = []
+    for i, value in enumerate(values):
+        args.extend((value, splice.mark) if i in marked else (value,))
+    return _splice_text(text, marked, splice.ref), args
+
+
+@functools.cache
+def _splice_text(text: str, marked: tuple[int, ...], ref: Ref) -> str:
+    """``text`` with its ``{}`` at the ``marked`` places (counted from 0) replaced by the value
+    with the mark replaced by ``ref``'s (its value and the mark are the next two values)."""
+    parts = text.split("{}")
+    by = f'replace({{}}, {{}}, (SELECT "{ref.column}" FROM w{ref.step}))'
+    return "".join(
+        part + ((by if i in marked else "{}") if i < len(parts) - 1 else "") for i, part in enumerate(parts)
+    )
 
 
 @functools.cache
@@ -291,10 +337,12 @@ class Writes:
     transaction running them in order.
 
     A write whose row is wanted (``returning``) gives exactly one row; a later write may use
-    its values (``ref``). Inside a transaction already under way, they join it."""
+    its values (``ref``), also inside its text (``splice``). Inside a transaction already under
+    way, they join it."""
 
     def __init__(self) -> None:
         self._steps: list[Step] = []
+        self._splice: Splice | None = None
 
     def insert(self, table: type[Table], *rows: dict[str, Any], returning: tuple[Column, ...] = ()) -> int:
         """Insert ``rows`` (column name → value, or a ``Ref``); returns the step's number."""
@@ -309,18 +357,30 @@ class Writes:
     def ref(self, step: int, column: Column) -> Ref:
         return Ref(step, column._meta.db_column_name)
 
+    def splice(self, step: int, column: str) -> str:
+        """A mark to write in later writes' text where ``step``'s ``column`` will stand (text
+        values only: not inside JSON). One splice per ``Writes``."""
+        if self._splice is not None:
+            raise ValueError("one splice per Writes")
+        self._splice = Splice("#" + secrets.token_hex(8) + "#", Ref(step, column))
+        return self._splice.mark
+
     async def commit(self, table: type[Table]) -> list[dict[str, Any] | None]:
         """Run them (as raw queries on ``table``'s engine); each step's row, or None."""
-        engine = table._meta.db
+        engine, splice = table._meta.db, self._splice
         if type(engine) is not PostgresEngine:
             rows: list[dict[str, Any] | None] = []
             async with write_transaction():
-                for step in self._steps:
+                for n, step in enumerate(self._steps):
+                    if splice and n > splice.ref.step:
+                        step = step.replacing(splice.mark, rows[splice.ref.step][splice.ref.column])  # type: ignore[index]
                     rows.append(await step.run(rows))
             return rows
         clauses, args = [], []
-        for step in self._steps:
+        for n, step in enumerate(self._steps):
             text, values = step.clause()
+            if splice and n > splice.ref.step:
+                text, values = _spliced(text, values, splice)
             clauses.append(text)
             args.extend(values)
         returning = tuple(step.returning for step in self._steps)

@@ -28,6 +28,12 @@ class DossierCode:
         return f"{self.unit_code}-{_yymmdd(self.day)}-{self.sequence:04d}"
 
 
+def code_of_day(unit_code: str, received_at: datetime, number: str) -> str:
+    """The code with ``number`` written as given (four digits, or what stands for them until
+    the database gives the number: DossierService.submit)."""
+    return f"{unit_code}-{_yymmdd(received_at.astimezone(VN_TZ).date())}-{number}"
+
+
 def _yymmdd(d: date) -> str:
     return f"{d.year % 100:02d}{d.month:02d}{d.day:02d}"  # not strftime: ~10^6 codes a simulated year
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from app.db.queries import Writes, insert_rows, run, select_by
+from app.db.queries import Writes, insert_rows, replaced, run, select_by
 from app.db.tables import AuditEvent
 from app.domain.clock import Clock
 
@@ -152,6 +152,10 @@ class Append:
 
     def event(self, place: dict[str, Any]) -> dict[str, Any]:
         return {**self.row, **place}
+
+    def replacing(self, mark: str, text: str) -> Append:
+        """The event with ``text`` for a ``Writes.splice`` mark in its text (not its details)."""
+        return Append({k: replaced(v, mark, text) for k, v in self.row.items()})
 
 
 def _details(row: dict[str, Any]) -> str:

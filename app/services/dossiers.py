@@ -20,13 +20,13 @@ from piccolo.columns import Column
 
 from app.db.dialect import Dialect
 from app.db.row_cache import dossier_cache
-from app.db.engine import engine_name, violates_unique, write_transaction
+from app.db.engine import engine_name, violates_check, violates_unique, write_transaction
 from app.db.queries import Ref, Writes, insert_rows, one_by, quoted, read, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep, Notification
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock, local_iso
 from app.domain.directory import Directory
-from app.domain.dossier_code import MAX_PER_DAY, counter_key, make_code, parse_code
+from app.domain.dossier_code import MAX_PER_DAY, code_of_day, counter_key, parse_code
 from app.domain.lifecycle import SYSTEM as LIFECYCLE_SYSTEM
 from app.domain.lifecycle import (
     Action,
@@ -108,6 +108,51 @@ class StoredFile:
     path: str
 
 
+class DayNumbersExhausted(Exception):
+    """A day counter has given its MAX_PER_DAY numbers (the code has four digits for them)."""
+
+
+#: The counter's CHECK on PostgreSQL (migration 0017): it refuses the number past MAX_PER_DAY.
+DAY_NUMBERS_CHECK = "dossier_counter_four_digits"
+#: A day counter's next number: one statement, atomic on both databases.
+_NEXT_NUMBER = (
+    'INSERT INTO "dossier_counter" ("key", "last") VALUES ({}, 1) '
+    'ON CONFLICT ("key") DO UPDATE SET "last" = "dossier_counter"."last" + 1'
+)
+#: PostgreSQL: the number as the code writes it (SQLite's steps run in Python: DayNumber.run).
+_AS_DIGITS = ' RETURNING lpad("last"::text, 4, \'0\') AS "digits"'
+
+
+@dataclass(frozen=True)
+class DayNumber:
+    """A step of ``Writes``: the next number of the day counter ``key``, as the code's four
+    digits (``digits``). The number past MAX_PER_DAY is refused, and with it every write of the
+    statement (no number is used up): on PostgreSQL by the counter's CHECK, on SQLite here."""
+
+    key: str
+    returning = ("digits",)
+
+    def clause(self) -> tuple[str, list[Any]]:
+        return _NEXT_NUMBER + _AS_DIGITS, [self.key]
+
+    async def run(self, earlier: Any) -> dict[str, Any]:
+        last = (await run(DossierCounter, _NEXT_NUMBER + ' RETURNING "last"', self.key))[0]["last"]
+        if last > MAX_PER_DAY:
+            raise DayNumbersExhausted(self.key)
+        return {"digits": f"{last:04d}"}
+
+    def replacing(self, mark: str, text: str) -> DayNumber:
+        return self
+
+
+def day_numbers_exhausted(what: str, now: datetime, giver: str, verb: str) -> Unavailable:
+    """The clear refusal once the day's numbers are given (503: try again on the next day)."""
+    return Unavailable(
+        f"{giver} đã cấp hết {vn_number(MAX_PER_DAY)} {what} của ngày"
+        f" {now.astimezone(VN_TZ):%d/%m/%Y}: vui lòng {verb} lại vào ngày làm việc sau."
+    )
+
+
 def sniff(content: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if content.startswith(magic)), None)
 
@@ -173,19 +218,15 @@ class DossierService:
                 return await self._view_row(await self.load_row(same["code"]), actor)
             return None
 
-        async def numbered() -> str:
-            sequence = await self.next_sequence(unit_code, now)
-            if sequence > MAX_PER_DAY:  # the code has four digits for the day's number
-                raise Unavailable(
-                    f"Nơi tiếp nhận đã cấp hết {vn_number(MAX_PER_DAY)} mã hồ sơ của ngày"
-                    f" {now.astimezone(VN_TZ):%d/%m/%Y}: vui lòng nộp lại vào ngày làm việc sau."
-                )
-            return str(make_code(unit_code, now, sequence))
-
-        async def written(code: str) -> tuple[dict[str, Any], dict[str, Any]]:
-            """The dossier, its files, the messages and the audit event, committed together;
-            the row as stored and the event."""
+        async def written() -> tuple[dict[str, Any], dict[str, Any]]:
+            """The day's number, the dossier, its files, the messages and the audit event,
+            committed together; the row as stored and the event."""
             writes = Writes()
+            number = writes.add(DayNumber(counter_key(unit_code, now)))
+            # The number comes as the writes run (one round trip, and a refused write leaves no
+            # gap): until then a mark stands for it in the code and every text that holds it.
+            mark = writes.splice(number, "digits")
+            code = code_of_day(unit_code, now, mark)
             dossier = writes.insert(
                 Dossier,
                 {
@@ -246,21 +287,16 @@ class DossierService:
             )
             event = writes.add(append)
             rows = await writes.commit(Dossier)
-            return rows[dossier], append.event(rows[event])  # type: ignore[arg-type]
+            digits = rows[number]["digits"]  # type: ignore[index]
+            return rows[dossier], append.replacing(mark, digits).event(rows[event])  # type: ignore[arg-type]
 
         if earlier := await submitted_before():
             return earlier
         try:
-            if engine_name() == "postgres":
-                # The day's number first, committed on its own: taken with the writes, the
-                # counter row stayed locked until their commit, so submissions to one unit ran
-                # one at a time. A number is never given twice; a submission failing after
-                # this leaves a gap.
-                row, event = await written(await numbered())
-            else:  # one writer at a time: the number inside the write transaction, no gap
-                async with write_transaction():
-                    row, event = await written(await numbered())
+            row, event = await written()
         except Exception as error:
+            if isinstance(error, DayNumbersExhausted) or violates_check(error, DAY_NUMBERS_CHECK):
+                raise day_numbers_exhausted("mã hồ sơ", now, "Nơi tiếp nhận", "nộp") from None
             # The same key submitted at the same instant from a second tab: the database's
             # unique key let one through; the other answers with it.
             if (
@@ -274,17 +310,19 @@ class DossierService:
         return await self._view_row(row, actor, history=[event])
 
     async def next_sequence(self, unit_code: str, now: datetime) -> int:
-        """The day's next number for ``unit_code`` (a unit, or another series such as PAKN).
-
-        One statement, atomic on both databases: concurrent submissions get distinct numbers."""
+        """The day's next number for ``unit_code`` (a series such as PAKN; a dossier's is taken
+        with its writes, ``DayNumber``). One statement, atomic on both databases: concurrent
+        callers get distinct numbers. Past MAX_PER_DAY: ``DayNumbersExhausted``."""
         key = counter_key(unit_code, now)
-        rows = await run(
-            DossierCounter,
-            "INSERT INTO dossier_counter (key, last) VALUES ({}, 1) "
-            "ON CONFLICT (key) DO UPDATE SET last = dossier_counter.last + 1 RETURNING last",
-            key,
-        )
-        return rows[0]["last"]
+        try:
+            last = (await run(DossierCounter, _NEXT_NUMBER + ' RETURNING "last"', key))[0]["last"]
+        except Exception as error:
+            if violates_check(error, DAY_NUMBERS_CHECK):
+                raise DayNumbersExhausted(key) from None
+            raise
+        if last > MAX_PER_DAY:
+            raise DayNumbersExhausted(key)
+        return last
 
     def _store_files(
         self, p: Procedure, files: tuple[UploadedFile, ...], already: tuple[StoredFile, ...] = ()

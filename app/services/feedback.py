@@ -23,7 +23,7 @@ from app.domain.roles import Role
 from app.services import audit, rollup
 from app.services.accounts import UserView
 from app.services.audit import AuditEntry
-from app.services.dossiers import DossierService
+from app.services.dossiers import DayNumbersExhausted, DossierService, day_numbers_exhausted
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 
 ANSWER_WORKING_DAYS = 15
@@ -114,7 +114,10 @@ class FeedbackService:
                 .order_by(Feedback.id)
                 .first()
             )
-            number = await self.dossiers.next_sequence("PAKN", now)
+            try:
+                number = await self.dossiers.next_sequence("PAKN", now)
+            except DayNumbersExhausted:
+                raise day_numbers_exhausted("mã phản ánh, kiến nghị", now, "Cổng", "gửi") from None
             code = f"PAKN-{now.astimezone(VN_TZ):%y%m%d}-{number:04d}"
             await Feedback.insert(
                 Feedback(

@@ -229,6 +229,9 @@ async def test_the_days_last_number_given_the_next_submission_is_refused_clearly
     before = await Dossier.count()
     try:
         response = await submit_birth(client, citizen, commune["code"])
+        # refused with every write of the statement: the counter did not move past 9,999
+        after = await DossierCounter.select(DossierCounter.last).where(DossierCounter.key == key).first()
+        assert after["last"] == 9999
     finally:  # the numbers given today stay given
         await DossierCounter.update({DossierCounter.last: given["last"]}).where(DossierCounter.key == key)
     assert response.status_code == 503
@@ -237,6 +240,33 @@ async def test_the_days_last_number_given_the_next_submission_is_refused_clearly
         " vui lòng nộp lại vào ngày làm việc sau."
     )
     assert await Dossier.count() == before
+
+
+async def test_the_days_last_feedback_number_given_the_next_is_refused_clearly(client, clock):
+    """Feedback codes (PAKN-YYMMDD-NNNN) have four digits too: the 10,000th of a day is a 503
+    saying so, not a code of five digits nor a server error."""
+    from app.db.tables import DossierCounter, Feedback
+    from app.domain.dossier_code import counter_key
+
+    _, headers = await _citizen(client)
+    commune = await _commune(client)
+    body = {"subject": "Thái độ", "body": "Cán bộ hướng dẫn chưa rõ.", "unit_code": commune["code"]}
+    first = await client.post("/api/v1/feedback", headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    key = counter_key("PAKN", clock.now())
+    given = await DossierCounter.select(DossierCounter.last).where(DossierCounter.key == key).first()
+    await DossierCounter.update({DossierCounter.last: 9999}).where(DossierCounter.key == key)
+    before = await Feedback.count()
+    try:
+        refused = await client.post("/api/v1/feedback", headers=headers, json=body)
+    finally:
+        await DossierCounter.update({DossierCounter.last: given["last"]}).where(DossierCounter.key == key)
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["detail"] == (
+        f"Cổng đã cấp hết 9.999 mã phản ánh, kiến nghị của ngày {clock.now():%d/%m/%Y}:"
+        " vui lòng gửi lại vào ngày làm việc sau."
+    )
+    assert await Feedback.count() == before
 
 
 async def test_two_officers_acting_at_once_one_wins_the_other_gets_409(client):

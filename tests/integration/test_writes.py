@@ -95,3 +95,62 @@ async def test_none_is_stored_when_one_is_refused(backend):
 def test_a_wanted_row_is_one_row():
     with pytest.raises(ValueError):
         Writes().insert(Dossier, _dossier("A"), _dossier("B"), returning=(Dossier.id,))
+
+
+async def test_a_number_taken_in_the_statement_stands_in_every_later_text(backend):
+    """DossierService.submit's writes: the day's number (DayNumber) comes as the statement runs,
+    and a mark stands for it in the code, the messages and the audit event's canonical text —
+    whose hash, computed by the database on PostgreSQL, still verifies from the row."""
+    from app.db.tables import DossierCounter, Notification
+    from app.services.dossiers import DayNumber
+
+    key = "W-SPLICE|210315"
+    await DossierCounter.insert(DossierCounter(key=key, last=41))
+    writes = Writes()
+    number = writes.add(DayNumber(key))
+    mark = writes.splice(number, "digits")
+    code = f"W-SPLICE-{mark}"
+    dossier = writes.insert(Dossier, _dossier(code), returning=(Dossier.code,))
+    writes.insert(
+        Notification,
+        {"dossier_code": code, "channel": "sms", "recipient": "0912345678", "subject": f"[{code}]",
+         "body": f"Hồ sơ {code} đã gửi; tra cứu: /tra-cuu?ma={code}", "created_at": NOW},
+    )  # fmt: skip
+    append = audit.Append.of(
+        ManualClock(NOW),
+        Actor(username="tester"),
+        AuditEntry("test.splice", "dossier", code, dossier_code=code),
+    )
+    event = writes.add(append)
+    rows = await writes.commit(Dossier)
+
+    assert rows[number] == {"digits": "0042"} and rows[dossier] == {"code": "W-SPLICE-0042"}
+    message = await Notification.select().where(Notification.dossier_code == "W-SPLICE-0042").first()
+    assert message["subject"] == "[W-SPLICE-0042]"
+    assert message["body"] == "Hồ sơ W-SPLICE-0042 đã gửi; tra cứu: /tra-cuu?ma=W-SPLICE-0042"
+    chained = await AuditEvent.select().where(AuditEvent.seq == rows[event]["seq"]).first()
+    assert chained["object_id"] == chained["dossier_code"] == "W-SPLICE-0042"
+    told = append.replacing(mark, rows[number]["digits"]).event(rows[event])
+    assert told["dossier_code"] == "W-SPLICE-0042" and audit.event_hash(told) == chained["hash"]
+    assert (await audit.verify_chain())[1] == []
+    assert (await DossierCounter.select().where(DossierCounter.key == key).first())["last"] == 42
+
+
+async def test_the_number_past_the_days_last_stores_nothing_and_uses_nothing(backend):
+    from app.db.engine import violates_check
+    from app.db.tables import DossierCounter
+    from app.services.dossiers import DAY_NUMBERS_CHECK, DayNumber, DayNumbersExhausted
+
+    key = "W-FULL|210315"
+    await DossierCounter.insert(DossierCounter(key=key, last=9999))
+    events_before = await AuditEvent.count()
+    writes = Writes()
+    mark = writes.splice(writes.add(DayNumber(key)), "digits")
+    writes.insert(Dossier, _dossier(f"W-FULL-{mark}"))
+    writes.add(audit.Append.of(ManualClock(NOW), Actor(username="tester"), AuditEntry("test.full")))
+    with pytest.raises(Exception) as refused:
+        await writes.commit(Dossier)
+    assert isinstance(refused.value, DayNumbersExhausted) or violates_check(refused.value, DAY_NUMBERS_CHECK)
+    assert await Dossier.count().where(Dossier.code.like("W-FULL-%")) == 0
+    assert await AuditEvent.count() == events_before
+    assert (await DossierCounter.select().where(DossierCounter.key == key).first())["last"] == 9999

@@ -136,13 +136,24 @@ class DayNumber:
         return _NEXT_NUMBER + _AS_DIGITS, [self.key]
 
     async def run(self, earlier: Any) -> dict[str, Any]:
-        last = (await run(DossierCounter, _NEXT_NUMBER + ' RETURNING "last"', self.key))[0]["last"]
-        if last > MAX_PER_DAY:
-            raise DayNumbersExhausted(self.key)
-        return {"digits": f"{last:04d}"}
+        return {"digits": f"{await take_day_number(self.key):04d}"}
 
     def replacing(self, mark: str, text: str) -> DayNumber:
         return self
+
+
+async def take_day_number(key: str) -> int:
+    """The day counter's next number in a statement of its own (on SQLite, inside the caller's
+    write transaction). Past MAX_PER_DAY: ``DayNumbersExhausted``, and none is used up."""
+    try:
+        last = (await run(DossierCounter, _NEXT_NUMBER + ' RETURNING "last"', key))[0]["last"]
+    except Exception as error:
+        if violates_check(error, DAY_NUMBERS_CHECK):
+            raise DayNumbersExhausted(key) from None
+        raise
+    if last > MAX_PER_DAY:
+        raise DayNumbersExhausted(key)
+    return last
 
 
 def day_numbers_exhausted(what: str, now: datetime, giver: str, verb: str) -> Unavailable:
@@ -311,18 +322,8 @@ class DossierService:
 
     async def next_sequence(self, unit_code: str, now: datetime) -> int:
         """The day's next number for ``unit_code`` (a series such as PAKN; a dossier's is taken
-        with its writes, ``DayNumber``). One statement, atomic on both databases: concurrent
-        callers get distinct numbers. Past MAX_PER_DAY: ``DayNumbersExhausted``."""
-        key = counter_key(unit_code, now)
-        try:
-            last = (await run(DossierCounter, _NEXT_NUMBER + ' RETURNING "last"', key))[0]["last"]
-        except Exception as error:
-            if violates_check(error, DAY_NUMBERS_CHECK):
-                raise DayNumbersExhausted(key) from None
-            raise
-        if last > MAX_PER_DAY:
-            raise DayNumbersExhausted(key)
-        return last
+        with its writes, ``DayNumber``): ``take_day_number``."""
+        return await take_day_number(counter_key(unit_code, now))
 
     def _store_files(
         self, p: Procedure, files: tuple[UploadedFile, ...], already: tuple[StoredFile, ...] = ()

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from app.db.postgres_migration import postgres_migration
 
 ID = "2026-12-07T04:00:00:000000"
 VERSION = "1.38.0"
@@ -45,27 +45,4 @@ END
 $fn$
 """
 
-
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
-
-    async def create_function():
-        from piccolo.engine.postgres import PostgresEngine
-
-        from app.db.tables import AuditEvent
-
-        if isinstance(AuditEvent._meta.db, PostgresEngine):  # SQLite has one writer at a time
-            await AuditEvent._meta.db.run_ddl(APPEND)
-
-    async def drop_function():
-        from piccolo.engine.postgres import PostgresEngine
-
-        from app.db.tables import AuditEvent
-
-        if isinstance(AuditEvent._meta.db, PostgresEngine):
-            await AuditEvent._meta.db.run_ddl("DROP FUNCTION IF EXISTS audit_append")
-
-    manager.add_raw(create_function)
-    manager.add_raw_backwards(drop_function)
-
-    return manager
+forwards = postgres_migration(ID, DESCRIPTION, (APPEND,), ("DROP FUNCTION IF EXISTS audit_append",))

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from app.db.postgres_migration import postgres_migration
 
 ID = "2026-12-07T05:30:00:000000"
 VERSION = "1.38.0"
@@ -15,27 +15,4 @@ UNDATED = (
     "WHERE step_due_at IS NULL"
 )
 
-
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
-
-    async def undated_index():
-        from piccolo.engine.postgres import PostgresEngine
-
-        from app.db.tables import Dossier
-
-        if isinstance(Dossier._meta.db, PostgresEngine):
-            await Dossier._meta.db.run_ddl(UNDATED)
-
-    async def drop_undated_index():
-        from piccolo.engine.postgres import PostgresEngine
-
-        from app.db.tables import Dossier
-
-        if isinstance(Dossier._meta.db, PostgresEngine):
-            await Dossier._meta.db.run_ddl("DROP INDEX IF EXISTS dossier_queue_undated")
-
-    manager.add_raw(undated_index)
-    manager.add_raw_backwards(drop_undated_index)
-
-    return manager
+forwards = postgres_migration(ID, DESCRIPTION, (UNDATED,), ("DROP INDEX IF EXISTS dossier_queue_undated",))

@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from app.db.postgres_migration import postgres_migration
 
 ID = "2026-12-07T23:00:00:000000"
 VERSION = "1.38.0"
@@ -13,30 +13,6 @@ DESCRIPTION = "a day counter gives four digits at most (PostgreSQL)"
 #: the write transaction before anything is written.
 CONSTRAINT = "dossier_counter_four_digits"
 ADD = f"ALTER TABLE dossier_counter ADD CONSTRAINT {CONSTRAINT} CHECK (last <= 9999) NOT VALID"
+DROP = f"ALTER TABLE dossier_counter DROP CONSTRAINT IF EXISTS {CONSTRAINT}"
 
-
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
-
-    async def add_check():
-        from piccolo.engine.postgres import PostgresEngine
-
-        from app.db.tables import DossierCounter
-
-        if isinstance(DossierCounter._meta.db, PostgresEngine):
-            await DossierCounter._meta.db.run_ddl(ADD)
-
-    async def drop_check():
-        from piccolo.engine.postgres import PostgresEngine
-
-        from app.db.tables import DossierCounter
-
-        if isinstance(DossierCounter._meta.db, PostgresEngine):
-            await DossierCounter._meta.db.run_ddl(
-                f"ALTER TABLE dossier_counter DROP CONSTRAINT IF EXISTS {CONSTRAINT}"
-            )
-
-    manager.add_raw(add_check)
-    manager.add_raw_backwards(drop_check)
-
-    return manager
+forwards = postgres_migration(ID, DESCRIPTION, (ADD,), (DROP,))

@@ -7,7 +7,7 @@ Two kinds of row are read far more often than they change:
   when an officer acts. Reading the row each time was half of the look-up's cost on PostgreSQL
   (bench/README.md, stop 19);
 - the account behind a request: every signed-in request (a bearer token or a session) is
-  resolved to its user, and reading the row each time was a sixth of a submission's time in the
+  resolved to its user, and reading the row each time was 8 % of a submission's time in the
   worker (bench/README.md, stop 21).
 
 A value derived from a row is kept here until the database says the row changed, whichever

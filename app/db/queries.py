@@ -283,13 +283,18 @@ def replaced(value: Any, mark: str, text: str) -> Any:
 
 
 @functools.cache
+def _with_places(text: str, places: tuple[tuple[int, str], ...]) -> str:
+    """``text`` with its ``{}`` at the given places (counted from 0) written as given."""
+    parts, taken = text.split("{}"), dict(places)
+    return "".join(part + (taken.get(i, "{}") if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+
+
 def _insert_referring(
     table: type[Table], rows: int, returning: tuple[str, ...], refs: tuple[tuple[int, Ref], ...]
 ) -> str:
     """``insert_sql`` with the values at the given places taken from earlier WITH clauses."""
-    parts = insert_sql(table, rows, returning).split("{}")
-    taken = {i: f'(SELECT "{r.column}" FROM w{r.step})' for i, r in refs}
-    return "".join(part + taken.get(i, "{}" if i < len(parts) - 1 else "") for i, part in enumerate(parts))
+    taken = tuple((i, f'(SELECT "{r.column}" FROM w{r.step})') for i, r in refs)
+    return _with_places(insert_sql(table, rows, returning), taken)
 
 
 def _spliced(text: str, values: list[Any], splice: Splice) -> tuple[str, list[Any]]:
@@ -300,18 +305,9 @@ def _spliced(text: str, values: list[Any], splice: Splice) -> tuple[str, list[An
     args: list[Any] = []
     for i, value in enumerate(values):
         args.extend((value, splice.mark) if i in marked else (value,))
-    return _splice_text(text, marked, splice.ref), args
-
-
-@functools.cache
-def _splice_text(text: str, marked: tuple[int, ...], ref: Ref) -> str:
-    """``text`` with its ``{}`` at the ``marked`` places (counted from 0) replaced by the value
-    with the mark replaced by ``ref``'s (its value and the mark are the next two values)."""
-    parts = text.split("{}")
-    by = f'replace({{}}, {{}}, (SELECT "{ref.column}" FROM w{ref.step}))'
-    return "".join(
-        part + ((by if i in marked else "{}") if i < len(parts) - 1 else "") for i, part in enumerate(parts)
-    )
+    # each marked value and the mark are the next two values of replace()
+    by = f'replace({{}}, {{}}, (SELECT "{splice.ref.column}" FROM w{splice.ref.step}))'
+    return _with_places(text, tuple((i, by) for i in marked)), args
 
 
 @functools.cache

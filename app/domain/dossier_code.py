@@ -25,13 +25,17 @@ class DossierCode:
     sequence: int
 
     def __str__(self) -> str:
-        return f"{self.unit_code}-{_yymmdd(self.day)}-{self.sequence:04d}"
+        return _written(self.unit_code, self.day, f"{self.sequence:04d}")
 
 
 def code_of_day(unit_code: str, received_at: datetime, number: str) -> str:
     """The code with ``number`` written as given (four digits, or what stands for them until
     the database gives the number: DossierService.submit)."""
-    return f"{unit_code}-{_yymmdd(received_at.astimezone(VN_TZ).date())}-{number}"
+    return _written(unit_code, received_at.astimezone(VN_TZ).date(), number)
+
+
+def _written(unit_code: str, day: date, number: str) -> str:
+    return f"{unit_code}-{_yymmdd(day)}-{number}"
 
 
 def _yymmdd(d: date) -> str:

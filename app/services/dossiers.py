@@ -148,12 +148,18 @@ async def take_day_number(key: str) -> int:
     try:
         last = (await run(DossierCounter, _NEXT_NUMBER + ' RETURNING "last"', key))[0]["last"]
     except Exception as error:
-        if violates_check(error, DAY_NUMBERS_CHECK):
+        if _exhausted(error):
             raise DayNumbersExhausted(key) from None
         raise
     if last > MAX_PER_DAY:
         raise DayNumbersExhausted(key)
     return last
+
+
+def _exhausted(error: BaseException) -> bool:
+    """``error`` refused a day's number past MAX_PER_DAY: the step's own (SQLite) or the
+    counter's CHECK (PostgreSQL, raised by whichever statement took the number)."""
+    return isinstance(error, DayNumbersExhausted) or violates_check(error, DAY_NUMBERS_CHECK)
 
 
 def day_numbers_exhausted(what: str, now: datetime, giver: str, verb: str) -> Unavailable:
@@ -306,7 +312,7 @@ class DossierService:
         try:
             row, event = await written()
         except Exception as error:
-            if isinstance(error, DayNumbersExhausted) or violates_check(error, DAY_NUMBERS_CHECK):
+            if _exhausted(error):
                 raise day_numbers_exhausted("mã hồ sơ", now, "Nơi tiếp nhận", "nộp") from None
             # The same key submitted at the same instant from a second tab: the database's
             # unique key let one through; the other answers with it.

@@ -10,7 +10,7 @@ from app.db.queries import one_by
 from app.db.row_cache import USERS, user_cache
 from app.db.tables import User
 from tests.conftest import bearer
-from tests.integration.test_lookup_cache import NOTICE_WAIT, _elsewhere, _listening, _unannounced
+from tests.integration.test_lookup_cache import _elsewhere, _listening, _unannounced, eventually
 
 
 async def _citizen_row():
@@ -39,11 +39,7 @@ async def test_a_deactivated_accounts_token_stops_once_the_database_tells(client
 
     await _elsewhere(engine, "UPDATE portal_user SET active = ? WHERE id = ?", False, row["id"])
     try:
-        for _ in range(int(NOTICE_WAIT / 0.05)):
-            status, body = await _me(client, headers)
-            if status != 200:
-                break
-            await asyncio.sleep(0.05)
+        status, body = await eventually(lambda: _me(client, headers), lambda me: me[0] != 200)
         assert status == 401 and "không còn hoạt động" in body["detail"]
     finally:
         await User.update({User.active: True}).where(User.id == row["id"])
@@ -65,11 +61,10 @@ async def test_a_kept_account_is_used_until_the_database_tells(client, backend):
         # told nothing, the request's user comes from memory: proof that it does not read the row
         assert (await _me(client, headers))[1]["full_name"] == row["full_name"]
         await _elsewhere(engine, RENAME, "Tên Khác", row["id"])
-        for _ in range(int(NOTICE_WAIT / 0.05)):
-            if (name := (await _me(client, headers))[1]["full_name"]) != row["full_name"]:
-                break
-            await asyncio.sleep(0.05)
-        assert name == "Tên Khác"
+        _, me = await eventually(
+            lambda: _me(client, headers), lambda me: me[1]["full_name"] != row["full_name"]
+        )
+        assert me["full_name"] == "Tên Khác"
     finally:
         await User.update({User.full_name: row["full_name"]}).where(User.id == row["id"])
 
@@ -94,10 +89,7 @@ async def test_the_trigger_tells_what_a_request_reads_and_not_a_sign_in(backend)
             ("UPDATE portal_user SET role = ? WHERE id = ?", "citizen"),
         ):
             await _elsewhere(engine, sql, *([value] if value else []), row["id"])
-        for _ in range(int(NOTICE_WAIT / 0.05)):
-            if len(heard) >= 2:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: len(heard), lambda told: told >= 2)
         await asyncio.sleep(0.1)  # anything more would come by now
         assert heard == [str(row["id"])] * 2
     finally:

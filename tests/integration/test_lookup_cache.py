@@ -4,6 +4,7 @@ the database tells (PostgreSQL's notice; SQLite's data_version at the next look-
 
 import asyncio
 import contextlib
+import inspect
 import sqlite3
 import pytest
 
@@ -31,14 +32,25 @@ async def _look_up(client, code, **headers):
     return response.json()
 
 
+async def eventually(probe, done):
+    """``probe()`` (awaited if need be) every 50 ms until ``done`` of its value, for NOTICE_WAIT
+    at most: the last value."""
+    for _ in range(int(NOTICE_WAIT / 0.05)):
+        value = probe()
+        if inspect.isawaitable(value):
+            value = await value
+        if done(value):
+            break
+        await asyncio.sleep(0.05)
+    return value
+
+
 async def _listening(engine, cache=None):
     """Until the engine's cache (of dossiers unless told) listens (PostgreSQL starts listening
     on first use)."""
     cache = cache or dossier_cache(engine)
-    for _ in range(int(NOTICE_WAIT / 0.05)):
-        if cache.current():
-            return cache
-        await asyncio.sleep(0.05)
+    if await eventually(cache.current, bool):
+        return cache
     pytest.fail("the cache never began listening for changes")
 
 
@@ -111,11 +123,7 @@ async def test_a_change_made_by_another_process_reaches_the_look_up(client):
     assert (await _look_up(client, code))["status"] == 1
 
     async with _not_received_elsewhere(engine, code):
-        for _ in range(int(NOTICE_WAIT / 0.05)):
-            seen = await _look_up(client, code)
-            if seen["status"] != 1:
-                break
-            await asyncio.sleep(0.05)
+        seen = await eventually(lambda: _look_up(client, code), lambda seen: seen["status"] != 1)
         assert seen["status"] == 3 and seen["status_name"] == "Không được tiếp nhận"
 
 
@@ -149,10 +157,7 @@ async def test_a_lost_listener_keeps_nothing_and_listens_again(client, backend):
         await Dossier.update({Dossier.status: 3}).where(Dossier.code == code)
     await _elsewhere(engine, "SELECT pg_terminate_backend(?)", pid)
     try:
-        for _ in range(int(NOTICE_WAIT / 0.05)):
-            if cache.listener is None:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: cache.listener, lambda listener: listener is None)
         assert cache.listener is None and not cache.current()
         # what was kept is gone with the connection: the change made unseen shows
         assert (await _look_up(client, code))["status"] == 3

@@ -1,9 +1,9 @@
 """The portal's HTTP paths under load, as ratios to a bare Litestar app measured in the same run.
 
     .venv/bin/python bench/http [--duration 10] [--connections 64] [--workers 1,2]
-        [--databases sqlite,postgres] [--dossiers 10000] [--paths lookup,search,...]
+        [--databases sqlite,postgres] [--dossiers 10000[,1000000]] [--paths lookup,search,...]
 
-For each database × number of workers: a fresh database (a SQLite file in a temporary
+For each number of dossiers × database × number of workers: a fresh database (a SQLite file in a temporary
 directory; the PostgreSQL database ``bench_http``, dropped and recreated, on --pg-server),
 ``portal migrate``, ``portal seed`` and ``portal load --dossiers N``. Then the bare app
 (bench/bare_app.py: GET /json, POST /json) and the portal, each served by uvicorn with the
@@ -28,7 +28,9 @@ throughput under load). Paths:
              are used up)
 
 It prints one table: requests/s, p50, p99 and errors (non-2xx/3xx responses + socket errors)
-per path, and each portal path's throughput as a ratio of the bare GET or POST; then the RSS
+per path, and each portal path's throughput as a ratio of the bare GET or POST; with several
+sizes (``--dossiers 10000,1000000``), a second table of how each path's p99 and throughput
+grow with the number of dossiers in the database; then the RSS
 of every uvicorn worker after its runs (from /proc), and how many times the server logged
 "database is locked". Targets (issue 7) are reported, not asserted. ``wrk`` is installed with
 apt-get when missing. Servers are stopped on exit, also on Ctrl+C and errors.
@@ -419,6 +421,7 @@ class Row:
 
 @dataclass
 class ConfigReport:
+    dossiers: int
     database: str
     workers: int
     rows: list[Row]
@@ -448,18 +451,20 @@ def _portal(env: dict[str, str], *args: str, log_path: Path) -> None:
         subprocess.run([str(BIN / "portal"), *args], env=env, cwd=ROOT, stdout=out, stderr=out, check=True)
 
 
-def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp: Path) -> ConfigReport:
-    directory = tmp / f"{kind}-w{workers}"
+def run_config(
+    dossiers: int, kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp: Path
+) -> ConfigReport:
+    directory = tmp / f"{dossiers}-{kind}-w{workers}"
     directory.mkdir()
     wrk.workdir = directory
-    log(f"\n== {kind}, {workers} worker(s): fresh database, seed, {args.dossiers:,} dossiers")
+    log(f"\n== {kind}, {workers} worker(s): fresh database, seed, {dossiers:,} dossiers")
     url = fresh_database(kind, args.pg_server, directory)
     env = _portal_env(url, directory, args.port)
     setup_log = directory / "setup.log"
     began = time.perf_counter()
     _portal(env, "migrate", log_path=setup_log)
     _portal(env, "seed", log_path=setup_log)
-    _portal(env, "load", "--dossiers", str(args.dossiers), log_path=setup_log)
+    _portal(env, "load", "--dossiers", str(dossiers), log_path=setup_log)
     # The loaded open dossiers past their appointment get their overdue flags now, untimed: the
     # server's first housekeeping tick would raise them during the first path's run (25,105 at
     # 10^6, each its own audited transaction, in the worker serving the look-ups: stop 19).
@@ -631,7 +636,15 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
     # as "error on …", not counted)
     tracebacks = text.count("unhandled error on")
     report = ConfigReport(
-        kind, workers, rows, bare_rss, portal_rss, signing_rss, text.count("database is locked"), tracebacks
+        dossiers,
+        kind,
+        workers,
+        rows,
+        bare_rss,
+        portal_rss,
+        signing_rss,
+        text.count("database is locked"),
+        tracebacks,
     )
     if report.locked or report.tracebacks:
         log(f"  ! server log: {report.locked} 'database is locked', {report.tracebacks} unhandled errors")
@@ -642,11 +655,12 @@ def run_config(kind: str, workers: int, args: argparse.Namespace, wrk: Wrk, tmp:
 
 
 def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
+    sizes = " / ".join(f"{n:,}" for n in args.dossiers)
     lines = [
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, {args.dossiers:,} dossiers loaded",
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, {sizes} dossiers loaded",
         "",
-        "| database | workers | path | req/s | p50 ms | p99 ms | errors | ratio to bare |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| dossiers | database | workers | path | req/s | p50 ms | p99 ms | errors | ratio to bare |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for report in reports:
         bare = {r.path: r.result.rps for r in report.rows if r.path.startswith("bare_")}
@@ -661,13 +675,16 @@ def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
                 ratio = f"{row.result.rps / reference:.3f}" if reference else "—"
             note = f" ({row.note})" if row.note else ""
             lines.append(
-                f"| {report.database} | {report.workers} | {label}{note} | {row.result.rps:,.0f} |"
-                f" {row.result.p50_ms:.1f} | {row.result.p99_ms:.1f} | {row.result.errors} | {ratio} |"
+                f"| {report.dossiers:,} | {report.database} | {report.workers} | {label}{note} |"
+                f" {row.result.rps:,.0f} | {row.result.p50_ms:.1f} | {row.result.p99_ms:.1f} |"
+                f" {row.result.errors} | {ratio} |"
             )
+    if len(args.dossiers) > 1:
+        lines += ["", *growth(reports, args.dossiers)]
     lines += ["", "RSS of each uvicorn worker after its runs (MiB), and the server log:", ""]
     for report in reports:
         lines.append(
-            f"- {report.database}, {report.workers} worker(s): bare "
+            f"- {report.dossiers:,} dossiers, {report.database}, {report.workers} worker(s): bare "
             + ", ".join(f"{r:.0f}" for r in report.bare_rss)
             + "; portal "
             + ", ".join(f"{r:.0f}" for r in report.portal_rss)
@@ -681,6 +698,28 @@ def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def growth(reports: list[ConfigReport], sizes: list[int]) -> list[str]:
+    """Each portal path's p99 (and requests/s) at each number of dossiers loaded, side by side:
+    what an index range or a keyset page should keep flat, and an OFFSET scan or an N+1 would not."""
+    measured: dict[tuple, dict[int, Result]] = {}
+    for report in reports:
+        for row in report.rows:
+            if not row.path.startswith("bare_"):
+                key = (report.database, report.workers, row.path, row.connections, row.note)
+                measured.setdefault(key, {})[report.dossiers] = row.result
+    lines = [
+        "How the p99 grows with the dossiers loaded (p99 ms, and req/s in brackets):",
+        "",
+        "| database | workers | path | " + " | ".join(f"{n:,}" for n in sizes) + " |",
+        "|---|---|---|" + "---:|" * len(sizes),
+    ]
+    for (database, workers, path, _, note), by_size in measured.items():
+        cells = [f"{by_size[n].p99_ms:.1f} ({by_size[n].rps:,.0f})" if n in by_size else "—" for n in sizes]
+        label = PATHS[path][0] + (f" ({note})" if note else "")
+        lines.append(f"| {database} | {workers} | {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10, help="Seconds per timed run.")
@@ -689,7 +728,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads.")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts, comma-separated.")
     parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--dossiers", type=int, default=10_000)
+    parser.add_argument(
+        "--dossiers", default="10000", help="Dossiers loaded, comma-separated (several: the growth table)."
+    )
     parser.add_argument("--paths", default=",".join(PORTAL_PATHS), help="Portal paths, comma-separated.")
     parser.add_argument(
         "--few-connections", type=int, default=4, help="The low concurrency of the --few-paths rows."
@@ -703,6 +744,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="Keep the temporary directory (logs, SQLite).")
     args = parser.parse_args()
     args.workers = [int(w) for w in args.workers.split(",")]
+    args.dossiers = [int(n) for n in args.dossiers.split(",")]
     args.databases = args.databases.split(",")
     args.paths = args.paths.split(",")
     args.few_paths = [p for p in args.few_paths.split(",") if p]
@@ -726,9 +768,10 @@ def main() -> None:
     wrk = Wrk(wrk_binary, tmp, args.connections, args.threads)
     reports: list[ConfigReport] = []
     try:
-        for kind in args.databases:
-            for workers in args.workers:
-                reports.append(run_config(kind, workers, args, wrk, tmp))
+        for dossiers in args.dossiers:
+            for kind in args.databases:
+                for workers in args.workers:
+                    reports.append(run_config(dossiers, kind, workers, args, wrk, tmp))
     except KeyboardInterrupt:
         log("interrupted")
     except Exception:  # noqa: BLE001 - print what was measured, then the error

@@ -299,13 +299,14 @@ def _insert_referring(
 
 def _spliced(text: str, values: list[Any], splice: Splice) -> tuple[str, list[Any]]:
     """A clause whose text values holding the splice's mark have it replaced as it runs."""
-    marked = tuple(i for i, value in enumerate(values) if isinstance(value, str) and splice.mark in value)
+    mark, marked, args = splice.mark, [], []
+    for i, value in enumerate(values):  # one pass: it runs over every value of a submission
+        args.append(value)
+        if isinstance(value, str) and mark in value:
+            marked.append(i)
+            args.append(mark)  # each marked value and the mark are the next two values of replace()
     if not marked:
         return text, values
-    args: list[Any] = []
-    for i, value in enumerate(values):
-        args.extend((value, splice.mark) if i in marked else (value,))
-    # each marked value and the mark are the next two values of replace()
     by = f'replace({{}}, {{}}, (SELECT "{splice.ref.column}" FROM w{splice.ref.step}))'
     return _with_places(text, tuple((i, by) for i in marked)), args
 

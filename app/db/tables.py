@@ -56,12 +56,12 @@ class AuditEvent(Table, tablename="audit_event"):
     """Append-only, hash-chained record of every action (see app/services/audit.py)."""
 
     id = Serial(primary_key=True)
-    seq = BigInt(unique=True, index=True)
+    seq = BigInt(unique=True)  # its unique index serves the chain (migration 0018)
     at = Timestamptz()
     actor_id = Integer(null=True, default=None)
     actor = Varchar(length=64, default="")
     actor_role = Varchar(length=20, default="")
-    action = Varchar(length=64, index=True)
+    action = Varchar(length=64)  # no query asks by action (migration 0018)
     object_type = Varchar(length=40, default="")
     object_id = Varchar(length=64, default="")
     dossier_code = Varchar(length=40, null=True, default=None, index=True)

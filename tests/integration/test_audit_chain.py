@@ -81,3 +81,32 @@ def test_the_canonical_text_is_its_parts_around_the_events_place():
     for seq, prev in ((1, audit.GENESIS), (10**12, "ab" * 32)):
         whole = audit._canonical({**row, "seq": seq, "prev_hash": prev}).decode()
         assert whole == f'{head},"prev_hash":"{prev}","seq":{seq},{tail}'
+
+
+async def test_the_chain_keeps_one_index_on_seq_and_it_stays_unique(backend):
+    """Migration 0018 dropped the indexes no query needs (seq's duplicate, action's): seq is
+    still unique, so two events can never take the same place in the chain."""
+    from app.db.engine import engine_name, violates_unique
+
+    if engine_name() == "postgres":
+        rows = await AuditEvent.raw(
+            "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'audit_event'"
+        )
+    else:
+        rows = await AuditEvent.raw(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_event'"
+        )
+    names = {r["name"] for r in rows}
+    assert not names & {"audit_event_seq", "audit_event_action"}, names
+    assert "audit_event_dossier_code" in names
+    from datetime import datetime, timezone
+
+    clock = ManualClock(datetime(2021, 3, 15, 2, 0, tzinfo=timezone.utc))
+    async with write_transaction():
+        event = await audit.record(clock, audit.SYSTEM, audit.AuditEntry("test.unique", "dossier", "U"))
+    try:
+        await AuditEvent.insert(AuditEvent(**{**event, "details": "{}"}))
+    except Exception as error:  # noqa: BLE001 - which driver's error it is differs
+        assert violates_unique(error, AuditEvent.seq), error
+    else:
+        raise AssertionError("a second event took the same seq")

@@ -680,7 +680,7 @@ def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
                 f" {row.result.errors} | {ratio} |"
             )
     if len(args.dossiers) > 1:
-        lines += ["", *growth(reports, args.dossiers)]
+        lines += ["", *growth(reports, sorted(args.dossiers))]
     lines += ["", "RSS of each uvicorn worker after its runs (MiB), and the server log:", ""]
     for report in reports:
         lines.append(

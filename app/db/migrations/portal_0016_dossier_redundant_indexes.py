@@ -1,4 +1,4 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from app.db.index_migration import dropped_indexes
 
 ID = "2026-12-07T22:00:00:000000"
 VERSION = "1.38.0"
@@ -10,25 +10,6 @@ DESCRIPTION = "drop the dossier indexes another index already serves"
 #: - dossier_code duplicates dossier_code_key, the unique index on the same column;
 #: - dossier_step_unit is the first column of dossier_queue (step_unit, step_role, step_due_at, id),
 #:   which answers anything asked by step_unit alone.
-REDUNDANT = ("dossier_code", "dossier_step_unit")
+REDUNDANT = {"dossier_code": "dossier (code)", "dossier_step_unit": "dossier (step_unit)"}
 
-
-async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
-
-    async def drop_indexes():
-        from app.db.tables import Dossier
-
-        for name in REDUNDANT:
-            await Dossier._meta.db.run_ddl(f"DROP INDEX IF EXISTS {name}")
-
-    async def create_indexes():
-        from app.db.tables import Dossier
-
-        await Dossier._meta.db.run_ddl("CREATE INDEX IF NOT EXISTS dossier_code ON dossier (code)")
-        await Dossier._meta.db.run_ddl("CREATE INDEX IF NOT EXISTS dossier_step_unit ON dossier (step_unit)")
-
-    manager.add_raw(drop_indexes)
-    manager.add_raw_backwards(create_indexes)
-
-    return manager
+forwards = dropped_indexes(ID, DESCRIPTION, REDUNDANT)

@@ -7,10 +7,12 @@ Form 05 and the audit event.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -378,16 +380,7 @@ class DossierService:
         return self._store_files(p, files, already)
 
     def _write(self, f: UploadedFile, kind: str) -> StoredFile:
-        digest = hashlib.sha256(f.content).hexdigest()
-        # Content-addressed: a repeated upload is one file; an aborted submission leaves
-        # at most an unreferenced file, never a row pointing at nothing. (os.path, not
-        # pathlib: its objects were a twentieth of a submission's time.)
-        folder = os.path.join(self.uploads_dir, digest[:2])
-        path = os.path.join(folder, f"{digest}.{EXTENSIONS[kind]}")
-        if not os.path.exists(path):
-            os.makedirs(folder, exist_ok=True)
-            Path(path + ".part").write_bytes(f.content)
-            os.replace(path + ".part", path)
+        digest, path = store_content(str(self.uploads_dir), f.content, EXTENSIONS[kind])
         name = os.path.basename(f.filename or "tep")[:200]
         return StoredFile(f.key, name, kind, len(f.content), digest, path)
 
@@ -778,6 +771,29 @@ class DossierService:
             }
             for r in rows
         ]
+
+
+def store_content(uploads_dir: str, content: bytes, extension: str) -> tuple[str, str]:
+    """Keep ``content`` under its SHA-256 (its digest and path): a repeated upload is one file,
+    and an aborted submission leaves at most an unreferenced file, never a row pointing at
+    nothing. Each writer writes its own temporary file, then renames it into place (atomic):
+    two processes storing the same content at once both succeed, with the same bytes. (os.path,
+    not pathlib: its objects were a twentieth of a submission's time.)"""
+    digest = hashlib.sha256(content).hexdigest()
+    folder = os.path.join(uploads_dir, digest[:2])
+    path = os.path.join(folder, f"{digest}.{extension}")
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        handle, part = tempfile.mkstemp(suffix=".part", dir=folder)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+            os.replace(part, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(part)
+            raise
+    return digest, path
 
 
 async def has_dossiers() -> bool:

@@ -18,11 +18,12 @@ from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import aiosqlite
 import asyncpg
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
 
 from app.concurrency import LoopLock, file_lock
@@ -62,8 +63,11 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
     """Piccolo's SQLite engine, except that a query outside a transaction runs on a
     connection kept by one of a few reader threads. Piccolo opens a new connection for each
     such query — a thread, a file open and a PRAGMA, 73 % of an anonymous look-up under
-    load (stack-measurements gotcha 10). Transactions are Piccolo's own, on their own
-    connection, as before.
+    load (stack-measurements gotcha 10). A write transaction (``write_transaction``) runs on
+    the one writing connection the process keeps (``kept_writer``): opening one for each, with
+    its thread and the schema read again by its first statement, was most of a submission's
+    CPU on SQLite (bench/README.md, stop 22). Other transactions are Piccolo's own, on their
+    own connection, as before.
 
     The readers take queries from one queue and settle an asyncio future through the loop
     (``call_soon_threadsafe``): ``run_in_executor``'s concurrent future (a lock and a
@@ -86,6 +90,7 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         self._opened: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._here: sqlite3.Connection | None = None
+        self._writer: _LentConnection | None = None
 
     def _connect(self, **settings: Any) -> sqlite3.Connection:
         # Piccolo's connection settings: autocommit, its type converters, the busy timeout.
@@ -168,9 +173,31 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         rows = self.read_here("PRAGMA data_version", ())
         return next(iter(rows[0].values())) if rows else None
 
+    async def kept_writer(self) -> _LentConnection:
+        """The process's writing connection, made on first use, and again if a transaction cut
+        short (a cancelled request) left it inside one. Write transactions take it in turn:
+        ``_sqlite_writers`` and the writer file lock let one in at a time."""
+        writer = self._writer
+        if writer is None or writer.in_transaction:
+            self.drop_writer()
+            pending = aiosqlite.connect(**self.connection_kwargs)
+            pending._thread.daemon = True  # as the readers': an exit never waits for it
+            connection = await pending
+            connection.row_factory = dict_factory
+            await connection.execute("PRAGMA foreign_keys = 1")
+            self._writer = writer = _LentConnection(connection)
+        return writer
+
+    def drop_writer(self) -> None:
+        """Close the writing connection (after what is queued on it); the next write opens one."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.connection.stop()
+
     def close_kept(self) -> None:
         """Stop the readers and close their connections (the app's shutdown; tests between
         databases). Queries already queued are answered first."""
+        self.drop_writer()
         with self._guard:
             jobs, readers, self._jobs, self._readers = self._jobs, self._readers, None, []
         if jobs is not None:
@@ -182,6 +209,41 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
             opened, self._opened, self._here = self._opened, [], None
         for connection in opened:
             connection.close()
+
+
+class _LentConnection:
+    """The kept writing connection as a transaction holds it: all of it, except that the
+    transaction's ``close()`` at its end leaves it open for the next."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        object.__setattr__(self, "connection", connection)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # Piccolo sets its row_factory
+        setattr(self.connection, name, value)
+
+    async def close(self) -> None:
+        pass
+
+
+class _KeptWriterTransaction(SQLiteTransaction):
+    """Piccolo's transaction on ``KeptConnectionsSQLiteEngine.kept_writer``."""
+
+    async def get_connection(self) -> _LentConnection:
+        return await self.engine.kept_writer()
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        try:
+            return await super().__aexit__(exception_type, exception, traceback)
+        finally:
+            # A COMMIT or ROLLBACK that failed leaves it mid-transaction: the next write opens
+            # another (kept_writer) once this one has had its say.
+            if self._parent is None and self.connection.in_transaction:
+                self.engine.drop_writer()
 
 
 def _settle(future: asyncio.Future, rows: list[dict[str, Any]] | None, error: BaseException | None) -> None:
@@ -229,10 +291,13 @@ async def _sqlite_write_transaction(engine: SQLiteEngine):
         async with engine.transaction(transaction_type=TransactionType.immediate) as transaction:
             yield transaction
         return
+    immediate = TransactionType.immediate
     async with (
         _sqlite_writers(),
         file_lock(f"{engine.path}-writer.lock"),
-        engine.transaction(transaction_type=TransactionType.immediate) as transaction,
+        _KeptWriterTransaction(engine, immediate)
+        if isinstance(engine, KeptConnectionsSQLiteEngine)
+        else engine.transaction(transaction_type=immediate) as transaction,
     ):
         yield transaction
 

@@ -52,6 +52,42 @@ async def test_sqlite_queries_outside_a_transaction_reuse_a_few_connections(back
     assert await province() == "yen-bai-2021"
 
 
+async def test_sqlite_write_transactions_take_one_kept_connection_in_turn(backend):
+    """Each write transaction runs on the connection the process keeps for writing, not on one
+    opened for it; one that failed leaves nothing half-done on it, and one left inside its
+    transaction (a request cancelled mid-way) is replaced by a fresh connection."""
+    if backend[0] != "sqlite":
+        pytest.skip("SQLite only")
+    engine = db.current_engine()
+    await db.stop(engine)
+    assert engine._writer is None
+
+    async def write(value: str, key: str = "writer-test") -> object:
+        async with db.write_transaction() as transaction:
+            await Setting.insert(Setting(key=key, value=value))
+            return transaction.connection.connection
+
+    first = await write("1")
+    with pytest.raises(sqlite3.IntegrityError):
+        await write("2")  # the key is taken: rolled back
+    await Setting.delete().where(Setting.key == "writer-test")
+    assert await write("3") is first  # the same connection, each time
+    assert not first.in_transaction
+    value = Setting.select(Setting.value).where(Setting.key == "writer-test")
+    assert await value.first() == {"value": "3"}
+
+    # Left inside a transaction: the next write takes another connection, and the first closes.
+    await first.execute("BEGIN IMMEDIATE")
+    await first.execute("DELETE FROM portal_setting WHERE key = 'writer-test'")  # never committed
+    second = await write("4", key="writer-test-2")
+    assert second is not first
+    assert await value.first() == {"value": "3"}  # the first's half-done delete was rolled back
+    await Setting.delete().where(Setting.key == "writer-test-2")
+    await Setting.delete().where(Setting.key == "writer-test")
+    await db.stop(engine)
+    assert engine._writer is None
+
+
 async def test_sqlite_read_by_key_runs_on_the_loop_and_never_waits_there_for_a_lock(backend, tmp_path):
     """``one_by`` reads its row on the calling thread, no reader asked. While another
     connection holds the database that read does not wait on the event loop's thread: the loop

@@ -273,13 +273,12 @@ class _Insert:
         return inserted[0] if returning else None
 
     def replacing(self, mark: str, text: str) -> _Insert:
-        rows = tuple({k: replaced(v, mark, text) for k, v in row.items()} for row in self.rows)
-        return _Insert(self.table, rows, self.returning)
+        return _Insert(self.table, tuple(replaced(row, mark, text) for row in self.rows), self.returning)
 
 
-def replaced(value: Any, mark: str, text: str) -> Any:
-    """``value`` with ``text`` for ``mark`` if it is text (a ``Splice``'s mark stands in text)."""
-    return value.replace(mark, text) if isinstance(value, str) else value
+def replaced(row: Mapping[str, Any], mark: str, text: str) -> dict[str, Any]:
+    """``row`` with ``text`` for ``mark`` in its text values (a ``Splice``'s mark stands in text)."""
+    return {k: v.replace(mark, text) if isinstance(v, str) else v for k, v in row.items()}
 
 
 @functools.cache

@@ -34,6 +34,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -88,6 +89,19 @@ class RowCache:
         if key not in entries and len(entries) >= self.capacity:
             del entries[next(iter(entries))]  # dicts keep insertion order: the oldest
         entries[key] = value
+
+    async def kept(
+        self, key: str, read: Callable[[], Awaitable[Any | None]], *, fresh: bool = False
+    ) -> Any | None:
+        """The value kept for ``key``, or else what ``read()`` gives, kept unless a change came
+        while it read (or it gave None). ``fresh``: read even if one is kept."""
+        if not fresh and (value := self.get(key)) is not None:
+            return value
+        generation = self.generation  # seen before the read: see the module's docstring
+        value = await read()
+        if value is not None:
+            self.put(key, value, generation)
+        return value
 
     def forget(self, key: str) -> None:
         self.generation += 1

@@ -106,16 +106,12 @@ class AccountService:
     async def get(self, user_id: int) -> UserView | None:
         """The active account ``user_id`` (every signed-in request asks), kept in memory until
         the database says it changed (app/db/row_cache.py)."""
-        cache, key = user_cache(User._meta.db), str(user_id)
-        if (user := cache.get(key)) is not None:
-            return user
-        generation = cache.generation
-        row = await one_by(User, User.id, user_id)
-        if not (row and row["active"]):
-            return None
-        user = UserView.from_row(row)
-        cache.put(key, user, generation)
-        return user
+
+        async def read() -> UserView | None:
+            row = await one_by(User, User.id, user_id)
+            return UserView.from_row(row) if row and row["active"] else None
+
+        return await user_cache(User._meta.db).kept(str(user_id), read)
 
     async def officer_for(self, username: str) -> UserView:
         """An officer by username; ``<role>.<unit>.N`` beyond the seeded staff (a simulated

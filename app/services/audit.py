@@ -155,7 +155,7 @@ class Append:
 
     def replacing(self, mark: str, text: str) -> Append:
         """The event with ``text`` for a ``Writes.splice`` mark in its text (not its details)."""
-        return Append({k: replaced(v, mark, text) for k, v in self.row.items()})
+        return Append(replaced(self.row, mark, text))
 
 
 def _details(row: dict[str, Any]) -> str:

@@ -584,15 +584,13 @@ class DossierService:
         """What anyone may see by code (Circular 01/2018 Art. 16): code, procedure, status,
         appointment. Kept in memory until the dossier changes (app/db/row_cache.py) unless
         ``fresh`` (a client's ``Cache-Control: no-cache``); callers must not modify it."""
-        cache = dossier_cache(Dossier._meta.db)
-        if not fresh and (view := cache.get(code)) is not None:
-            return view
-        generation = cache.generation
-        # Anonymous look-ups read only these four columns (the busiest public path; the
-        # whole row is ~40 columns for Piccolo to build and convert).
-        view = self._public(await self.load_row(code, PUBLIC_COLUMNS))
-        cache.put(code, view, generation)
-        return view
+
+        async def read() -> dict[str, Any]:
+            # Anonymous look-ups read only these four columns (the busiest public path; the
+            # whole row is ~40 columns for Piccolo to build and convert).
+            return self._public(await self.load_row(code, PUBLIC_COLUMNS))
+
+        return await dossier_cache(Dossier._meta.db).kept(code, read, fresh=fresh)
 
     def _public(self, row: Mapping[str, Any]) -> dict[str, Any]:
         p = self.catalogue.get(row["procedure_code"])

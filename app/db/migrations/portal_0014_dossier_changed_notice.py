@@ -1,4 +1,4 @@
-from app.db.postgres_migration import change_notice, postgres_migration
+from app.db.sql_migrations import change_notice, postgres_migration
 
 ID = "2026-12-07T17:00:00:000000"
 VERSION = "1.38.0"

@@ -1,4 +1,4 @@
-from app.db.index_migration import dropped_indexes
+from app.db.sql_migrations import dropped_indexes
 
 ID = "2026-12-08T00:00:00:000000"
 VERSION = "1.38.0"

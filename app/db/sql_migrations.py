@@ -1,39 +1,59 @@
-"""Migrations of SQL written by hand that only PostgreSQL needs: functions, triggers, partial
-indexes, constraints. SQLite needs none of them (one writer at a time; ``data_version`` tells
-of changes) or cannot take them (a CHECK added to an existing table)."""
+"""Migrations of SQL written by hand: what only PostgreSQL needs (functions, triggers, partial
+indexes, constraints; SQLite needs none of them, as it has one writer at a time and
+``data_version`` tells of changes, or cannot take them, as a CHECK added to an existing table),
+and indexes dropped on both databases."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.postgres import PostgresEngine
 
+Migration = Callable[[], Awaitable[MigrationManager]]
 
-async def _run_on_postgres(statements: Sequence[str]) -> None:
+
+async def _run(statements: Sequence[str], postgres_only: bool) -> None:
     from app.db.tables import Dossier  # every table shares the one engine
 
     engine = Dossier._meta.db
-    if isinstance(engine, PostgresEngine):
+    if isinstance(engine, PostgresEngine) or not postgres_only:
         for statement in statements:  # one each: Piccolo's run_ddl prepares what it runs
             await engine.run_ddl(statement)
 
 
-def postgres_migration(
-    migration_id: str, description: str, forwards: Sequence[str], backwards: Sequence[str]
-) -> Callable[[], Awaitable[MigrationManager]]:
-    """A migration module's ``forwards``: on PostgreSQL it runs ``forwards`` in order, and
-    ``backwards`` to undo them; on SQLite it is recorded and does nothing."""
-
+def _migration(
+    migration_id: str,
+    description: str,
+    forwards: Sequence[str],
+    backwards: Sequence[str],
+    postgres_only: bool,
+) -> Migration:
     async def migration() -> MigrationManager:
         manager = MigrationManager(migration_id=migration_id, app_name="portal", description=description)
         # partial keeps them coroutine functions, which Piccolo awaits (a lambda it would not)
-        manager.add_raw(functools.partial(_run_on_postgres, tuple(forwards)))
-        manager.add_raw_backwards(functools.partial(_run_on_postgres, tuple(backwards)))
+        manager.add_raw(functools.partial(_run, tuple(forwards), postgres_only))
+        manager.add_raw_backwards(functools.partial(_run, tuple(backwards), postgres_only))
         return manager
 
     return migration
+
+
+def postgres_migration(
+    migration_id: str, description: str, forwards: Sequence[str], backwards: Sequence[str]
+) -> Migration:
+    """A migration module's ``forwards``: on PostgreSQL it runs ``forwards`` in order, and
+    ``backwards`` to undo them; on SQLite it is recorded and does nothing."""
+    return _migration(migration_id, description, forwards, backwards, postgres_only=True)
+
+
+def dropped_indexes(migration_id: str, description: str, indexes: Mapping[str, str]) -> Migration:
+    """A migration module's ``forwards`` dropping ``indexes`` on both databases (name →
+    ``table (columns)``, what undoing it creates again)."""
+    drop = [f"DROP INDEX IF EXISTS {name}" for name in indexes]
+    create = [f"CREATE INDEX IF NOT EXISTS {name} ON {on}" for name, on in indexes.items()]
+    return _migration(migration_id, description, drop, create, postgres_only=False)
 
 
 def change_notice(

@@ -48,12 +48,19 @@ def postgres_migration(
     return _migration(migration_id, description, forwards, backwards, postgres_only=True)
 
 
+def sql_migration(
+    migration_id: str, description: str, forwards: Sequence[str], backwards: Sequence[str]
+) -> Migration:
+    """``postgres_migration`` for SQL both databases take alike: run on either."""
+    return _migration(migration_id, description, forwards, backwards, postgres_only=False)
+
+
 def dropped_indexes(migration_id: str, description: str, indexes: Mapping[str, str]) -> Migration:
     """A migration module's ``forwards`` dropping ``indexes`` on both databases (name →
     ``table (columns)``, what undoing it creates again)."""
     drop = [f"DROP INDEX IF EXISTS {name}" for name in indexes]
     create = [f"CREATE INDEX IF NOT EXISTS {name} ON {on}" for name, on in indexes.items()]
-    return _migration(migration_id, description, drop, create, postgres_only=False)
+    return sql_migration(migration_id, description, drop, create)
 
 
 def change_notice(

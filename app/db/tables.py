@@ -174,7 +174,7 @@ class Notification(Table, tablename="notification"):
     subject = Varchar(length=200, default="")
     body = Text()
     created_at = Timestamptz()
-    status = Varchar(length=12, default="pending")  # pending | sending | recorded | sent | failed
+    status = Varchar(length=12, default="pending")  # pending | recorded | sent | failed
     sent_at = Timestamptz(null=True, default=None)
 
 

@@ -31,9 +31,11 @@ It prints one table: requests/s, p50, p99 and errors (non-2xx/3xx responses + so
 per path, and each portal path's throughput as a ratio of the bare GET or POST; with several
 sizes (``--dossiers 10000,1000000``), a second table of how each path's p99 and throughput
 grow with the number of dossiers in the database; then the RSS
-of every uvicorn worker after its runs (from /proc), and how many times the server logged
-"database is locked". Targets (issue 7) are reported, not asserted. ``wrk`` is installed with
-apt-get when missing. Servers are stopped on exit, also on Ctrl+C and errors.
+of every uvicorn worker after its runs (from /proc), how many times the server logged
+"database is locked", and the outbox (with the submission path): the messages the runs wrote,
+those still waiting when the server stopped, and how fast ``portal tick`` hands them on.
+Targets (issue 7) are reported, not asserted. ``wrk`` is installed with apt-get when missing.
+Servers are stopped on exit, also on Ctrl+C and errors.
 """
 
 from __future__ import annotations
@@ -430,6 +432,41 @@ class ConfigReport:
     signing_rss: list[float]
     locked: int
     tracebacks: int
+    outbox: Outbox | None = None
+
+
+@dataclass
+class Outbox:
+    """The messages the runs wrote and how fast the housekeeping hands them on."""
+
+    written: int
+    #: Still pending when the server stopped (its ticks come every 30 s).
+    waiting: int
+    #: ``portal tick`` delivering them, and again with nothing left (its process's start).
+    seconds: float
+    empty_seconds: float
+
+    def line(self) -> str:
+        work = self.seconds - self.empty_seconds
+        rate = f", {self.waiting / work:,.0f} a second" if self.waiting and work > 0 else ""
+        return (
+            f"outbox: {self.written:,} messages written, {self.waiting:,} waiting when the server"
+            f" stopped; `portal tick` handed them on in {self.seconds:.1f} s ({self.empty_seconds:.1f} s"
+            f" with none waiting{rate})"
+        )
+
+
+def outbox(url: str, env: dict[str, str], log_path: Path) -> Outbox:
+    count = lambda where: int(sql(url, f"SELECT COUNT(*) FROM notification{where}")[0][0])  # noqa: E731
+    written, waiting = count(""), count(" WHERE status = 'pending'")
+    times = []
+    for _ in range(2):
+        began = time.perf_counter()
+        _portal(env, "tick", log_path=log_path)
+        times.append(time.perf_counter() - began)
+    if count(" WHERE status = 'pending'"):
+        raise RuntimeError("messages still pending after `portal tick`")
+    return Outbox(written, waiting, *times)
 
 
 def _portal_env(url: str, directory: Path, port: int) -> dict[str, str]:
@@ -648,6 +685,9 @@ def run_config(
     )
     if report.locked or report.tracebacks:
         log(f"  ! server log: {report.locked} 'database is locked', {report.tracebacks} unhandled errors")
+    if "submit" in args.paths:
+        report.outbox = outbox(url, env, setup_log)
+        log(f"  {report.outbox.line()}")
     return report
 
 
@@ -694,6 +734,7 @@ def table(reports: list[ConfigReport], args: argparse.Namespace) -> str:
                 else ""
             )
             + f"; 'database is locked' ×{report.locked}, unhandled errors ×{report.tracebacks}"
+            + (f"; {report.outbox.line()}" if report.outbox else "")
         )
     return "\n".join(lines)
 

@@ -1,15 +1,17 @@
-"""The outbox's delivery (app/services/notifications.deliver_pending): every waiting message
+"""The outbox's delivery (app/services/notifications.deliver_pending): every pending message
 handed to the sender once, however many there are and however many server processes deliver
-at the same time; a claim whose process died is taken again after the lease; a failed send is
-marked and does not stop the others; the waiting ones are found along their partial index."""
+at the same time; a batch cut short stays pending (at least once, never lost); a refused send
+is marked and does not stop the others; the pending ones are found along their partial index."""
 
 import asyncio
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from app.db.queries import insert_rows, run
 from app.db.tables import Notification
 from app.services import notifications
-from app.services.notifications import CLAIM_LEASE, deliver_pending
+from app.services.notifications import deliver_pending
 
 NOW = datetime(2021, 3, 15, 2, 0, tzinfo=timezone.utc)
 
@@ -83,17 +85,33 @@ async def test_two_processes_delivering_at_once_send_each_message_once(backend):
     assert {s for s, _ in (await _statuses("together")).values()} == {"sent"}
 
 
-async def test_a_claim_left_unmarked_is_taken_again_after_the_lease(backend):
+class BrokenSender(CountingSender):
+    """Fails (raises, as a lost connection to the mail server would) at its ``after``-th send."""
+
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+
+    async def send(self, channel: str, recipient: str, subject: str, body: str) -> bool:
+        if len(self.sent) == self.after:
+            raise ConnectionError("mail server gone")
+        return await super().send(channel, recipient, subject, body)
+
+
+async def test_a_batch_cut_short_stays_pending_for_the_next_tick(backend):
     await _drained()
-    # Claimed by a process that died before marking them: one within the lease, one past it.
-    [recent] = await _write("claimed-recent", 1, status="sending", sent_at=NOW - CLAIM_LEASE / 2)
-    [stale] = await _write("claimed-stale", 1, status="sending", sent_at=NOW - CLAIM_LEASE * 2)
-    sender = CountingSender()
-    assert await deliver_pending(sender, NOW) == 1
-    assert sender.sent == [stale]
-    assert (await _statuses("claimed-recent"))[recent] == ("sending", NOW - CLAIM_LEASE / 2)
-    assert await deliver_pending(sender, NOW + CLAIM_LEASE) == 1  # its lease over
-    assert sender.sent == [stale, recent]
+    recipients = await _write("cut-short", 7)
+    broken = BrokenSender(after=5)
+    with pytest.raises(ConnectionError):
+        await deliver_pending(broken, NOW, batch=3)
+    # The first batch was marked; the second stopped midway and left all of its messages
+    # pending (at least once: the two it handed on go again), the third was never read.
+    assert broken.sent == recipients[:5]
+    statuses = await _statuses("cut-short")
+    assert [statuses[r][0] for r in recipients] == ["sent"] * 3 + ["pending"] * 4
+    again = CountingSender()
+    assert await deliver_pending(again, NOW, batch=3) == 4
+    assert again.sent == recipients[3:]
 
 
 async def test_a_refused_message_is_marked_failed_and_the_others_go_on(backend):
@@ -104,7 +122,7 @@ async def test_a_refused_message_is_marked_failed_and_the_others_go_on(backend):
     assert sender.sent == recipients
     statuses = await _statuses("refused")
     assert [statuses[r][0] for r in recipients] == ["sent", "failed", "sent"]
-    assert await deliver_pending(sender, NOW + CLAIM_LEASE * 2) == 0  # failed is final
+    assert await deliver_pending(sender, NOW) == 0  # failed is final
 
 
 async def test_the_recording_sender_marks_recorded(backend):
@@ -116,14 +134,13 @@ async def test_the_recording_sender_marks_recorded(backend):
 
 async def test_waiting_messages_are_found_along_their_partial_index(backend):
     kind, _ = backend
-    claim = notifications._CLAIM_POSTGRES if kind == "postgres" else notifications._CLAIM_SQLITE
-    select = claim[claim.index("SELECT") : claim.rindex(")")]
+    select = notifications._WAITING_POSTGRES if kind == "postgres" else notifications._WAITING
     if kind == "postgres":
         async with Notification._meta.db.transaction():  # one connection for both
             await run(Notification, "SET LOCAL enable_seqscan = off")  # the table small: as if large
-            plan = await run(Notification, "EXPLAIN " + select, NOW, 10)
+            plan = await run(Notification, "EXPLAIN " + select, 10)
         text = "\n".join(r["QUERY PLAN"] for r in plan)
     else:
-        plan = await run(Notification, "EXPLAIN QUERY PLAN " + select, NOW, 10)
+        plan = await run(Notification, "EXPLAIN QUERY PLAN " + select, 10)
         text = "\n".join(r["detail"] for r in plan)
     assert "notification_outbox" in text, text

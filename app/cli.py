@@ -12,6 +12,14 @@ import click
 import app.db  # noqa: F401  (PICCOLO_CONF before any table import)
 from app.settings import get_settings, kept_in_var
 
+#: How uvicorn serves the portal (``serve``, ``demo``; bench/bare_app.py serves its baseline
+#: the same way). asyncio's own event loop, not uvloop: under 64 connections uvloop let a few
+#: requests wait in their sockets, unread, for up to two seconds while the loop went round
+#: every ~0.1 s (those that never wait on a query: SQLite's queue page, read on the event
+#: loop's thread), and gave the submission on PostgreSQL a p99 of 235-242 ms against 160-168
+#: with asyncio's, at the same throughput (bench/README.md, stop 23).
+SERVING = {"loop": "asyncio", "http": "httptools", "proxy_headers": False, "access_log": False}
+
 
 def _run(coro):
     return asyncio.run(coro)
@@ -181,15 +189,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the portal with uvicorn."""
     import uvicorn
 
-    uvicorn.run(
-        "app.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=False,
-        access_log=False,
-    )
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, log_level="info", **SERVING)
 
 
 @main.command()
@@ -214,7 +214,7 @@ def demo(host: str, port: int, province: str | None, no_serve: bool) -> None:
     if not no_serve:
         import uvicorn
 
-        uvicorn.run("app.asgi:app", host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.run("app.asgi:app", host=host, port=port, log_level="warning", **SERVING)
 
 
 def _pct(value: float | None, half: float | None = None) -> str:

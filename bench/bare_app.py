@@ -46,15 +46,9 @@ def serve(host: str, port: int, workers: int) -> None:
     """The same uvicorn.run call as ``portal serve``."""
     import uvicorn
 
-    uvicorn.run(
-        "bench.bare_app:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        proxy_headers=False,
-        access_log=False,
-    )
+    from app.cli import SERVING
+
+    uvicorn.run("bench.bare_app:app", host=host, port=port, workers=workers, log_level="info", **SERVING)
 
 
 if __name__ == "__main__":

@@ -75,10 +75,11 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
     The threads are daemons, so an exit never waits for them; ``close_kept`` stops them and
     closes their connections (SQLite's journal keeps a write cut short at exit atomic).
 
-    A read of one row by a unique key (``read_here``, for ``queries.one_by``) skips the readers
-    and runs on the calling thread: an index probe of a few microseconds, where the hop to a
-    reader and back (the queue, the GIL passed twice, the loop woken from another thread) was
-    half of an anonymous look-up's CPU (bench/README.md, stop 18). Its connection never waits
+    A short read (``read_here``, for ``queries.read_short``: a row by a unique key, a page along
+    an index) skips the readers and runs on the calling thread: an index probe of a few
+    microseconds, where the hop to a reader and back (the queue, the GIL passed twice, the loop
+    woken from another thread) was half of an anonymous look-up's CPU (bench/README.md, stop
+    18) and three quarters of an officer's queue page's (stop 23). Its connection never waits
     for a lock, so a busy database cannot stall the event loop: that read goes to a reader."""
 
     READERS = 4
@@ -146,7 +147,7 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         return await future
 
     def read_here(self, query: str, args: tuple[Any, ...]) -> list[dict[str, Any]] | None:
-        """The rows of a short read (one row by a unique key), read on this thread; None when
+        """The rows of a short read (``queries.read_short``), read on this thread; None when
         it must go Piccolo's way instead: inside a transaction (whose connection must read it),
         or when SQLite is busy (a lock held in exclusive mode, a WAL recovery) and a reader
         should wait for the lock."""

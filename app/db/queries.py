@@ -103,14 +103,22 @@ async def one_by(
     table: type[Table], key: Column, value: Any, columns: tuple[Column, ...] = ()
 ) -> dict | None:
     """The row whose ``key`` is ``value`` (a unique key), or None."""
-    sql = select_by(table, key, columns)
+    rows = await read_short(table, select_by(table, key, columns), value)
+    return dict(rows[0]) if rows else None
+
+
+async def read_short(table: type[Table], sql: str, *values: Any) -> Sequence[Mapping[str, Any]]:
+    """``read`` for a short read — a row by a unique key, a page along an index — which on
+    SQLite runs on the calling thread (``KeptConnectionsSQLiteEngine.read_here``) instead of
+    hopping to a reader thread and back: under load that hop, the GIL handed between the event
+    loop and the readers, was three quarters of the CPU of an officer's queue page on SQLite
+    (bench/README.md, stop 23). Never for a read whose size grows with the tables."""
     engine = table._meta.db
-    rows = None
     if isinstance(engine, KeptConnectionsSQLiteEngine):
-        rows = engine.read_here(_numbered(sql, "sqlite"), (value,))
-    if rows is None:
-        rows = await run(table, sql, value)
-    return rows[0] if rows else None
+        rows = engine.read_here(_numbered(sql, "sqlite"), values)
+        if rows is not None:
+            return rows
+    return await read(table, sql, *values)
 
 
 # --- inserts ---------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from piccolo.columns import Column
 from app.db.dialect import Dialect
 from app.db.row_cache import dossier_cache
 from app.db.engine import engine_name, violates_check, violates_unique, write_transaction
-from app.db.queries import Ref, Writes, insert_rows, one_by, quoted, read, run
+from app.db.queries import Ref, Writes, insert_rows, one_by, quoted, read_short, run
 from app.db.tables import Dossier, DossierCounter, DossierDocument, DossierStep, Notification
 from app.domain.calendar import WorkingCalendar, classify
 from app.domain.clock import VN_TZ, Clock, local_iso
@@ -872,7 +872,7 @@ async def _queue_part(
 ) -> list[Mapping[str, Any]]:
     """One part of a queue page (``queue_sql``): after the cursor's ``keyset`` values, if any."""
     args = [*whose, *keyset, *((status,) if status else ()), limit]
-    return list(await read(Dossier, queue_sql(part, bool(keyset), bool(status), engine_name()), *args))
+    return list(await read_short(Dossier, queue_sql(part, bool(keyset), bool(status), engine_name()), *args))
 
 
 _BAD_CURSOR = ("Con trỏ trang không hợp lệ.", {"after": "Dùng giá trị cursor của dòng cuối trang trước."})

@@ -89,7 +89,7 @@ async def test_sqlite_write_transactions_take_one_kept_connection_in_turn(backen
 
 
 async def test_sqlite_read_by_key_runs_on_the_loop_and_never_waits_there_for_a_lock(backend, tmp_path):
-    """``one_by`` reads its row on the calling thread, no reader asked. While another
+    """``one_by`` (``read_short``) reads its row on the calling thread, no reader asked. While another
     connection holds the database that read does not wait on the event loop's thread: the loop
     keeps running, a reader waits for the lock and answers once it is free. (Waiting on the
     loop with the busy timeout, or failing at once, would fail this.) The file is in rollback

@@ -18,7 +18,6 @@ from typing import Any
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import aiosqlite
 import asyncpg
 from piccolo.columns import Column
 from piccolo.engine.base import Engine
@@ -91,7 +90,7 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         self._opened: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._here: sqlite3.Connection | None = None
-        self._writer: _LentConnection | None = None
+        self._writer: _InlineWriter | None = None
 
     def _connect(self, **settings: Any) -> sqlite3.Connection:
         # Piccolo's connection settings: autocommit, its type converters, the busy timeout.
@@ -174,26 +173,26 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         rows = self.read_here("PRAGMA data_version", ())
         return next(iter(rows[0].values())) if rows else None
 
-    async def kept_writer(self) -> _LentConnection:
+    def kept_writer(self) -> _InlineWriter:
         """The process's writing connection, made on first use, and again if a transaction cut
         short (a cancelled request) left it inside one. Write transactions take it in turn:
         ``_sqlite_writers`` and the writer file lock let one in at a time."""
         writer = self._writer
-        if writer is None or writer.in_transaction:
+        if writer is None or writer.connection.in_transaction:
             self.drop_writer()
-            pending = aiosqlite.connect(**self.connection_kwargs)
-            pending._thread.daemon = True  # as the readers': an exit never waits for it
-            connection = await pending
-            connection.row_factory = dict_factory
-            await connection.execute("PRAGMA foreign_keys = 1")
-            self._writer = writer = _LentConnection(connection)
+            # Never waits for a lock on the loop's thread: _KeptWriterTransaction.begin waits
+            # asynchronously, and once its transaction has begun no statement of it waits.
+            self._writer = writer = _InlineWriter(self._connect(timeout=0))
         return writer
 
     def drop_writer(self) -> None:
-        """Close the writing connection (after what is queued on it); the next write opens one."""
+        """Close the writing connection (rolling back what it left open); the next write opens one."""
         writer, self._writer = self._writer, None
         if writer is not None:
-            writer.connection.stop()
+            with self._guard:
+                if writer.connection in self._opened:
+                    self._opened.remove(writer.connection)
+            writer.connection.close()
 
     def close_kept(self) -> None:
         """Stop the readers and close their connections (the app's shutdown; tests between
@@ -212,30 +211,104 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
             connection.close()
 
 
-class _LentConnection:
-    """The kept writing connection as a transaction holds it: all of it, except that the
-    transaction's ``close()`` at its end leaves it open for the next."""
+class _Done:
+    """aiosqlite's awaitable-or-context-manager result, already there: awaiting it does not
+    suspend the coroutine."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __await__(self):
+        return self.value
+        yield  # a generator that returns at once: ``await`` never gives the loop a turn
+
+    async def __aenter__(self) -> Any:
+        return self.value
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.value.close()
+
+
+class _InlineCursor:
+    __slots__ = ("cursor",)
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.cursor = cursor
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self.cursor.lastrowid
+
+    async def fetchall(self) -> list[Any]:
+        return self.cursor.fetchall()
+
+    async def fetchone(self) -> Any:
+        return self.cursor.fetchone()
+
+    async def close(self) -> None:
+        self.cursor.close()
+
+
+class _InlineWriter:
+    """The kept writing connection behind the part of aiosqlite's interface that Piccolo's
+    transaction and queries use, each call done on the calling thread before it returns.
+
+    A write transaction hopped to aiosqlite's thread and back for each statement (and for the
+    ``PRAGMA foreign_keys`` Piccolo sends before each): some fifteen hops for a submission, each
+    a turn of the event loop, with the writers' lock held throughout. Under load each turn
+    waited behind the other requests' work, and the lock's holders queued behind those turns
+    (SQLite's submissions 80-97 a second, bench/README.md, stop 23). Run here, a transaction
+    holds the loop for its statements and its commit (SQLite's own work, ~0.1 ms a statement
+    and the WAL's fsync), which the process had to do anyway."""
 
     __slots__ = ("connection",)
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        object.__setattr__(self, "connection", connection)
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.connection, name)
+    def execute(self, sql: str, parameters: Any = ()) -> _Done:
+        return _Done(_InlineCursor(self.connection.execute(sql, parameters)))
 
-    def __setattr__(self, name: str, value: Any) -> None:  # Piccolo sets its row_factory
-        setattr(self.connection, name, value)
+    @property
+    def in_transaction(self) -> bool:
+        return self.connection.in_transaction
 
-    async def close(self) -> None:
+    @property
+    def row_factory(self) -> Any:
+        return self.connection.row_factory
+
+    @row_factory.setter
+    def row_factory(self, factory: Any) -> None:  # Piccolo sets its own before each statement
+        self.connection.row_factory = factory
+
+    async def close(self) -> None:  # a transaction's end: kept for the next one
         pass
 
 
 class _KeptWriterTransaction(SQLiteTransaction):
     """Piccolo's transaction on ``KeptConnectionsSQLiteEngine.kept_writer``."""
 
-    async def get_connection(self) -> _LentConnection:
-        return await self.engine.kept_writer()
+    async def get_connection(self) -> _InlineWriter:
+        return self.engine.kept_writer()
+
+    async def begin(self) -> None:
+        """``BEGIN``, waiting for SQLite's write lock without holding the loop: a writer of
+        another kind (a statement outside any transaction, another program) may hold it. The
+        server's own writers never do: they pass the writers' lock and file lock first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SQLITE_BUSY_TIMEOUT
+        pause = 0.001
+        while True:
+            try:
+                self.connection.connection.execute(f"BEGIN {self.transaction_type.value}")
+                return
+            except sqlite3.OperationalError as e:
+                if (e.sqlite_errorcode & 0xFF) != sqlite3.SQLITE_BUSY or loop.time() > deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 
 import pytest
 
@@ -77,15 +78,71 @@ async def test_sqlite_write_transactions_take_one_kept_connection_in_turn(backen
     assert await value.first() == {"value": "3"}
 
     # Left inside a transaction: the next write takes another connection, and the first closes.
-    await first.execute("BEGIN IMMEDIATE")
-    await first.execute("DELETE FROM portal_setting WHERE key = 'writer-test'")  # never committed
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("DELETE FROM portal_setting WHERE key = 'writer-test'")  # never committed
     second = await write("4", key="writer-test-2")
     assert second is not first
     assert await value.first() == {"value": "3"}  # the first's half-done delete was rolled back
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")  # closed
     await Setting.delete().where(Setting.key == "writer-test-2")
     await Setting.delete().where(Setting.key == "writer-test")
     await db.stop(engine)
     assert engine._writer is None
+
+
+async def test_sqlite_write_transaction_runs_on_the_loop_and_waits_for_the_lock_off_it(backend):
+    """A write transaction's statements run on the event loop's thread, no other thread asked
+    (Piccolo's hop to aiosqlite's thread fails the test); while another connection holds
+    SQLite's write lock, its BEGIN waits without holding the loop, which goes on running, and
+    it writes once the lock is let go."""
+    if backend[0] != "sqlite":
+        pytest.skip("SQLite only")
+    engine = db.current_engine()
+    holder = sqlite3.connect(engine.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # SQLite's write lock, held outside the server's locks
+    turns = 0
+
+    async def loop_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0.005)
+
+    async def write() -> None:
+        async with db.write_transaction():
+            await Setting.insert(Setting(key="inline-test", value="1"))
+
+    ticking = asyncio.create_task(loop_turns())
+    writing = asyncio.create_task(write())
+    try:
+        await asyncio.sleep(0.2)
+        assert not writing.done()  # waiting for the lock
+        assert turns >= 10  # and the loop went on meanwhile
+        holder.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+    finally:
+        ticking.cancel()
+        holder.close()
+    assert await Setting.select(Setting.value).where(Setting.key == "inline-test").first() == {"value": "1"}
+
+    # Every statement of a write transaction on this thread.
+    seen: set[int] = set()
+
+    class Watched(db._InlineWriter):
+        __slots__ = ()
+
+        def execute(self, sql, parameters=()):
+            seen.add(threading.get_ident())
+            return super().execute(sql, parameters)
+
+    engine._writer = Watched(engine.kept_writer().connection)
+    async with db.write_transaction():
+        await Setting.update({Setting.value: "2"}).where(Setting.key == "inline-test")
+        await Setting.delete().where(Setting.key == "inline-test")
+    engine._writer = db._InlineWriter(engine._writer.connection)
+    assert seen == {threading.get_ident()}
+    assert await Setting.select().where(Setting.key == "inline-test").first() is None
 
 
 async def test_sqlite_read_by_key_runs_on_the_loop_and_never_waits_there_for_a_lock(backend, tmp_path):

@@ -10,6 +10,7 @@ on a new one. PostgreSQL gets a connection pool, started by the app on startup.
 from __future__ import annotations
 
 import asyncio
+import functools
 import contextlib
 import queue
 import sqlite3
@@ -309,6 +310,13 @@ class _KeptWriterTransaction(SQLiteTransaction):
                     raise
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+    async def commit(self) -> None:
+        """``COMMIT`` on a worker thread: its fsync of the WAL (0.3-1.2 ms here) waits off the
+        loop, which serves other requests meanwhile; the only hop of the transaction."""
+        commit = functools.partial(self.connection.connection.execute, "COMMIT")
+        await asyncio.get_running_loop().run_in_executor(None, commit)
+        self._committed = True
 
     async def __aexit__(self, exception_type, exception, traceback) -> bool:
         try:

@@ -4,14 +4,15 @@ SQLite (default, a file under var/) runs in WAL mode with a busy timeout, and
 write transactions are BEGIN IMMEDIATE so that concurrent writers queue for the
 lock instead of failing with "database is locked" when a reader upgrades; a query
 outside a transaction runs on a connection kept by a few reader threads rather than
-on a new one. PostgreSQL gets a connection pool, started by the app on startup.
+on a new one (a short read, and the server's write transactions, on the event loop's own
+thread). PostgreSQL gets a connection pool, started by the app on startup.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import contextlib
+import functools
 import queue
 import sqlite3
 import threading
@@ -64,10 +65,11 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
     connection kept by one of a few reader threads. Piccolo opens a new connection for each
     such query — a thread, a file open and a PRAGMA, 73 % of an anonymous look-up under
     load (stack-measurements gotcha 10). A write transaction (``write_transaction``) runs on
-    the one writing connection the process keeps (``kept_writer``): opening one for each, with
-    its thread and the schema read again by its first statement, was most of a submission's
-    CPU on SQLite (bench/README.md, stop 22). Other transactions are Piccolo's own, on their
-    own connection, as before.
+    the one writing connection the process keeps (``kept_writer``), on the event loop's own
+    thread but for its COMMIT (``_InlineWriter``): opening a connection for each, with its
+    thread and the schema read again by its first statement, was most of a submission's CPU on
+    SQLite (bench/README.md, stop 22), and a hop to that thread for each statement most of what
+    was left (stop 23). Other transactions are Piccolo's own, on their own connection, as before.
 
     The readers take queries from one queue and settle an asyncio future through the loop
     (``call_soon_threadsafe``): ``run_in_executor``'s concurrent future (a lock and a

@@ -28,3 +28,9 @@ class Dialect:
             # as SQLite's date functions round to the millisecond (that one gives :31:00).
             return f"strftime('%Y-%m-%dT%H:%M:%S+07:00', substr({column}, 1, 19), '+7 hours')"
         return f"""to_char({column} AT TIME ZONE INTERVAL '+07:00', 'YYYY-MM-DD"T"HH24:MI:SS"+07:00"')"""
+
+    def skip_locked(self) -> str:
+        """What ends a SELECT whose rows its transaction takes for itself: PostgreSQL locks them
+        until the transaction ends and skips those another transaction holds; SQLite, one
+        writer at a time, needs nothing."""
+        return "" if self.name == "sqlite" else " FOR UPDATE SKIP LOCKED"

@@ -181,7 +181,7 @@ class KeptConnectionsSQLiteEngine(SQLiteEngine):
         short (a cancelled request) left it inside one. Write transactions take it in turn:
         ``_sqlite_writers`` and the writer file lock let one in at a time."""
         writer = self._writer
-        if writer is None or writer.connection.in_transaction:
+        if writer is None or writer.in_transaction:
             self.drop_writer()
             # Never waits for a lock on the loop's thread: _KeptWriterTransaction.begin waits
             # asynchronously, and once its transaction has begun no statement of it waits.

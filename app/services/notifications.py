@@ -5,22 +5,26 @@ The default sender only records (status "recorded"): a simulator sends nothing r
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.db.dialect import Dialect
 from app.db.engine import engine_name, write_transaction
 from app.db.queries import run
 from app.db.tables import Notification
 from app.domain.messages import Message
 
-#: The oldest messages not yet handed on, along the partial index notification_outbox
-#: (migration 0019). On PostgreSQL each is locked until its batch's transaction ends, and one
-#: locked by another server process's batch is skipped, not waited for.
-_WAITING = (
-    'SELECT "id", "channel", "recipient", "subject", "body" FROM "notification" '
-    'WHERE "status" = \'pending\' ORDER BY "id" LIMIT {}'
-)
-_WAITING_POSTGRES = _WAITING + " FOR UPDATE SKIP LOCKED"
+
+@functools.cache
+def waiting_sql(dialect: str) -> str:
+    """The oldest messages not yet handed on, along the partial index notification_outbox
+    (migration 0019), each its batch's until the transaction ends: one another server
+    process's batch holds is skipped, not waited for."""
+    return (
+        'SELECT "id", "channel", "recipient", "subject", "body" FROM "notification" '
+        'WHERE "status" = \'pending\' ORDER BY "id" LIMIT {}' + Dialect(dialect).skip_locked()
+    )
 
 
 class Sender(Protocol):
@@ -62,7 +66,7 @@ async def deliver_pending(sender: Sender, now: datetime, batch: int = 500) -> in
     each. (A sender that waits on the network holds SQLite's writers for its batch: give it a
     smaller ``batch`` there.)"""
     status = "recorded" if isinstance(sender, RecordingSender) else "sent"
-    waiting = _WAITING_POSTGRES if engine_name() == "postgres" else _WAITING
+    waiting = waiting_sql(engine_name())
     handled = 0
     while True:
         async with write_transaction():

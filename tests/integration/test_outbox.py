@@ -134,7 +134,7 @@ async def test_the_recording_sender_marks_recorded(backend):
 
 async def test_waiting_messages_are_found_along_their_partial_index(backend):
     kind, _ = backend
-    select = notifications._WAITING_POSTGRES if kind == "postgres" else notifications._WAITING
+    select = notifications.waiting_sql(kind)
     if kind == "postgres":
         async with Notification._meta.db.transaction():  # one connection for both
             await run(Notification, "SET LOCAL enable_seqscan = off")  # the table small: as if large
